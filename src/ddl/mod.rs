@@ -1,0 +1,1 @@
+//! Stage 2: model IR → tables (plan, apply, history).

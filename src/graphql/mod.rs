@@ -1,0 +1,1 @@
+//! GraphQL schema built from the model IR.

@@ -1,0 +1,47 @@
+//! Stage 1: `schema/*.graphql` → model IR. Pure: reads text, returns IR or every problem found.
+
+mod diagnostic;
+pub mod ir;
+pub mod naming;
+mod parse;
+
+pub use diagnostic::{Diagnostic, Severity};
+pub use ir::*;
+pub use parse::parse_sources;
+
+use std::path::Path;
+
+/// Reads every `.graphql` file under `dir` (recursively, sorted by path) as one document.
+pub fn load_dir(dir: &Path) -> Result<Schema, Vec<Diagnostic>> {
+    let mut files = Vec::new();
+    collect_graphql_files(dir, &mut files).map_err(|e| {
+        vec![Diagnostic::error(
+            Span { file: dir.display().to_string(), line: 1, column: 1 },
+            format!("cannot read the schema directory: {e}"),
+        )]
+    })?;
+    files.sort();
+    let mut sources = Vec::with_capacity(files.len());
+    for path in files {
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            vec![Diagnostic::error(
+                Span { file: path.display().to_string(), line: 1, column: 1 },
+                format!("cannot read file: {e}"),
+            )]
+        })?;
+        sources.push((path.display().to_string(), text));
+    }
+    parse_sources(&sources)
+}
+
+fn collect_graphql_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            collect_graphql_files(&path, out)?;
+        } else if path.extension().is_some_and(|e| e == "graphql" || e == "graphqls") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
