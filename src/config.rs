@@ -1,1 +1,184 @@
-//! Configuration.
+//! Configuration: flags > `FERROBASE_*` environment > `ferrobase.toml` > defaults.
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// ferrobase: declare models in GraphQL SDL, get a secure GraphQL API.
+#[derive(Debug, Parser)]
+#[command(name = "ferrobase", version, about)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Flags accepted by every subcommand, before or after it.
+#[derive(Debug, Clone, Default, Args)]
+pub struct GlobalArgs {
+    /// Address to listen on [default: 127.0.0.1:8080]
+    #[arg(long, env = "FERROBASE_LISTEN", global = true)]
+    pub listen: Option<SocketAddr>,
+    /// Data directory: SQLite file, local files, generated keys [default: ./data]
+    #[arg(long, env = "FERROBASE_DATA_DIR", global = true)]
+    pub data_dir: Option<PathBuf>,
+    /// Directory of `*.graphql` model files [default: ./schema]
+    #[arg(long, env = "FERROBASE_SCHEMA", global = true)]
+    pub schema: Option<PathBuf>,
+    /// `sqlite://...` or `postgres://...` [default: sqlite://<data-dir>/ferrobase.db]
+    #[arg(long, env = "FERROBASE_DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+    /// Configuration file [default: ./ferrobase.toml, if present]
+    #[arg(long, env = "FERROBASE_CONFIG", global = true)]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// Migrate and serve the API (the default).
+    Serve,
+    /// Apply the declared models to the database.
+    Migrate {
+        /// Print the plan and apply nothing.
+        #[arg(long)]
+        plan: bool,
+        /// Also apply destructive or risky changes (drops, type changes, new unique rules).
+        #[arg(long)]
+        allow_destructive: bool,
+    },
+    /// Inspect the declared schema.
+    Schema {
+        #[command(subcommand)]
+        action: SchemaAction,
+    },
+    /// Show the service key.
+    Keys,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum SchemaAction {
+    /// Print the generated GraphQL SDL.
+    Print,
+    /// Check the declared models; print every problem and exit non-zero if there are errors.
+    Check,
+}
+
+/// `ferrobase.toml`: every key optional; unknown keys are an error.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub struct FileConfig {
+    pub listen: Option<SocketAddr>,
+    pub data_dir: Option<PathBuf>,
+    pub schema: Option<PathBuf>,
+    pub database_url: Option<String>,
+    pub service_key: Option<String>,
+    pub default_page_size: Option<u32>,
+    pub max_page_size: Option<u32>,
+    pub introspection: Option<bool>,
+    pub max_query_depth: Option<usize>,
+    pub max_query_complexity: Option<usize>,
+    pub max_body_bytes: Option<usize>,
+}
+
+/// The resolved configuration every part of the server reads.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Address the HTTP server binds.
+    pub listen: SocketAddr,
+    /// Where the SQLite file, files and generated keys live.
+    pub data_dir: PathBuf,
+    /// Directory of `*.graphql` files.
+    pub schema_dir: PathBuf,
+    /// Database URL.
+    pub database_url: String,
+    /// Service key from configuration; when `None`, one is generated into the data directory.
+    pub service_key: Option<String>,
+    /// Page size when a list query gives no `first`/`last` (default 20).
+    pub default_page_size: u32,
+    /// Largest `first`/`last` accepted (default 100); more is `BAD_USER_INPUT`.
+    pub max_page_size: u32,
+    /// Whether introspection queries are answered (default true).
+    pub introspection: bool,
+    /// Maximum selection depth of a query (default 12).
+    pub max_query_depth: usize,
+    /// Maximum complexity (field count) of a query (default 2000).
+    pub max_query_complexity: usize,
+    /// Maximum request body in bytes (default 1 MiB for JSON requests).
+    pub max_body_bytes: usize,
+}
+
+fn env_parse<T: std::str::FromStr>(name: &str) -> anyhow::Result<Option<T>>
+where
+    T::Err: std::fmt::Display,
+{
+    match std::env::var(name) {
+        Ok(v) if !v.is_empty() => v
+            .parse()
+            .map(Some)
+            .map_err(|e| anyhow::anyhow!("{name}={v:?} is not valid: {e}")),
+        _ => Ok(None),
+    }
+}
+
+impl Config {
+    /// Resolves flags (which clap already merged with the environment) over the file over defaults.
+    pub fn resolve(args: &GlobalArgs) -> anyhow::Result<Config> {
+        let file = match &args.config {
+            Some(path) => Some(read_file_config(path)?),
+            None if Path::new("ferrobase.toml").exists() => Some(read_file_config(Path::new("ferrobase.toml"))?),
+            None => None,
+        }
+        .unwrap_or_default();
+        let data_dir = args.data_dir.clone().or(file.data_dir).unwrap_or_else(|| PathBuf::from("data"));
+        let database_url = args
+            .database_url
+            .clone()
+            .or(file.database_url)
+            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("ferrobase.db").display()));
+        let cfg = Config {
+            listen: args.listen.or(file.listen).unwrap_or_else(|| "127.0.0.1:8080".parse().expect("valid default address")),
+            schema_dir: args.schema.clone().or(file.schema).unwrap_or_else(|| PathBuf::from("schema")),
+            database_url,
+            data_dir,
+            service_key: std::env::var("FERROBASE_SERVICE_KEY").ok().filter(|k| !k.is_empty()).or(file.service_key),
+            default_page_size: env_parse("FERROBASE_DEFAULT_PAGE_SIZE")?.or(file.default_page_size).unwrap_or(20),
+            max_page_size: env_parse("FERROBASE_MAX_PAGE_SIZE")?.or(file.max_page_size).unwrap_or(100),
+            introspection: env_parse("FERROBASE_INTROSPECTION")?.or(file.introspection).unwrap_or(true),
+            max_query_depth: env_parse("FERROBASE_MAX_QUERY_DEPTH")?.or(file.max_query_depth).unwrap_or(12),
+            max_query_complexity: env_parse("FERROBASE_MAX_QUERY_COMPLEXITY")?
+                .or(file.max_query_complexity)
+                .unwrap_or(2000),
+            max_body_bytes: env_parse("FERROBASE_MAX_BODY_BYTES")?.or(file.max_body_bytes).unwrap_or(1 << 20),
+        };
+        if cfg.default_page_size == 0 || cfg.default_page_size > cfg.max_page_size {
+            anyhow::bail!(
+                "default_page_size ({}) must be between 1 and max_page_size ({})",
+                cfg.default_page_size,
+                cfg.max_page_size
+            );
+        }
+        Ok(cfg)
+    }
+
+    /// Defaults for a data dir and schema dir (used by tests and embedding).
+    pub fn for_dirs(data_dir: &Path, schema_dir: &Path, database_url: Option<String>) -> Config {
+        let args = GlobalArgs {
+            data_dir: Some(data_dir.to_path_buf()),
+            schema: Some(schema_dir.to_path_buf()),
+            database_url,
+            listen: Some("127.0.0.1:0".parse().expect("valid address")),
+            config: None,
+        };
+        let mut cfg = Config::resolve(&args).expect("defaults are valid");
+        cfg.service_key = None;
+        cfg
+    }
+}
+
+fn read_file_config(path: &Path) -> anyhow::Result<FileConfig> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    toml::from_str(&text).with_context(|| format!("invalid configuration in {}", path.display()))
+}

@@ -3,6 +3,8 @@
 //! The pipeline (see README): `model` (SDL → IR) → `ddl` (IR → tables) and
 //! `graphql` (IR → dynamic schema) → `sql` (request → statements) → `db`.
 
+pub mod app;
+pub mod auth;
 pub mod config;
 pub mod db;
 pub mod ddl;

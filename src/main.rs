@@ -1,1 +1,98 @@
-fn main() {}
+//! The `ferrobase` binary: `serve` (default), `migrate`, `schema print|check`, `keys`.
+
+use clap::Parser;
+use ferrobase::app;
+use ferrobase::config::{Cli, Command, Config, SchemaAction};
+use std::process::ExitCode;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn,sea_orm=warn".into()),
+        )
+        .with_target(false)
+        .init();
+    match run(cli).await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let config = Config::resolve(&cli.global)?;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(config).await,
+        Command::Migrate { plan, allow_destructive } => migrate(config, plan, allow_destructive).await,
+        Command::Schema { action: SchemaAction::Check } => Ok(schema_check(&config)),
+        Command::Schema { action: SchemaAction::Print } => {
+            let ir = app::load_models(&config)?;
+            print!("{}", ferrobase::graphql::sdl(&ir, &config)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Keys => {
+            let key = ferrobase::auth::load_or_create_service_key(config.service_key.as_deref(), &config.data_dir)?;
+            let source = if config.service_key.is_some() {
+                "from FERROBASE_SERVICE_KEY / ferrobase.toml".to_string()
+            } else {
+                format!("kept in {}", config.data_dir.join(ferrobase::auth::SERVICE_KEY_FILE).display())
+            };
+            println!("service key ({source}):\n{key}\n\nUse it as: Authorization: Bearer {key}");
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<ExitCode> {
+    let listener = tokio::net::TcpListener::bind(config.listen).await?;
+    let addr = listener.local_addr()?;
+    let app = app::prepare(config).await?;
+    tracing::info!(
+        "ferrobase {} serving {} model(s) on http://{addr}/graphql (GraphiQL at http://{addr}/); `ferrobase keys` shows the service key",
+        env!("CARGO_PKG_VERSION"),
+        app.state.ir.user_models().count()
+    );
+    ferrobase::http::serve(app, listener).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn migrate(config: Config, plan_only: bool, allow_destructive: bool) -> anyhow::Result<ExitCode> {
+    let ir = app::load_models(&config)?;
+    let (db, _) = app::open_database(&config).await?;
+    ferrobase::ddl::migrate_system(&db).await?;
+    let plan = ferrobase::ddl::plan(&db, &ir).await?;
+    println!("{plan}");
+    if plan_only || plan.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    match ferrobase::ddl::apply(&db, &ir, &plan, allow_destructive).await {
+        Ok(_) => {
+            println!("applied.");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+fn schema_check(config: &Config) -> ExitCode {
+    match ferrobase::model::load_dir(&config.schema_dir) {
+        Ok(ir) => {
+            for w in &ir.warnings {
+                println!("{w}");
+            }
+            println!("ok: {} model(s), {} enum(s)", ir.user_models().count(), ir.enums.len());
+            ExitCode::SUCCESS
+        }
+        Err(diags) => {
+            eprintln!("{}", app::SchemaErrors(diags));
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,1 +1,106 @@
-//! GraphQL schema built from the model IR.
+//! Stage 3: model IR → one `async_graphql::dynamic::Schema` (SPEC section 3): per model an
+//! object type, a connection, filter/orderBy/create/update inputs, queries and mutations.
+
+mod filters;
+mod inputs;
+mod objects;
+mod resolvers;
+mod scalars;
+mod selection;
+
+use crate::app::AppState;
+use crate::model::{ScalarField, ScalarType};
+use async_graphql::dynamic::{Enum, EnumItem, Field, FieldFuture, Object, Schema, SchemaBuilder, SchemaError, TypeRef};
+use std::sync::Arc;
+
+/// Builds the API for `state.ir`. The state travels in the schema data for resolvers.
+pub fn build(state: Arc<AppState>) -> Result<Schema, SchemaError> {
+    builder(&state.ir.clone(), &state.config.clone()).data(state).finish()
+}
+
+/// The generated SDL (`ferrobase schema print`), without a database.
+pub fn sdl(ir: &crate::model::Schema, cfg: &crate::config::Config) -> Result<String, SchemaError> {
+    Ok(builder(ir, cfg).finish()?.sdl())
+}
+
+fn builder(ir: &crate::model::Schema, cfg: &crate::config::Config) -> SchemaBuilder {
+    let mut query = Object::new("Query").description("Read the app's data.");
+    let mut mutation = Object::new("Mutation").description("Change the app's data.");
+    let mut builder = Schema::build("Query", Some("Mutation"), None);
+    builder = scalars::register(builder);
+    builder = filters::register_shared(builder, ir);
+    for e in &ir.enums {
+        let mut en = Enum::new(&e.name).description(e.description.clone().unwrap_or_else(|| format!("Values of {}.", e.name)));
+        for v in &e.values {
+            en = en.item(EnumItem::new(v));
+        }
+        builder = builder.register(en);
+    }
+
+    for model in &ir.models {
+        builder = objects::register(builder, ir, model);
+        builder = filters::register_model(builder, ir, model);
+        if model.builtin {
+            continue;
+        }
+        builder = inputs::register(builder, model);
+        query = resolvers::queries(query, model);
+        mutation = resolvers::mutations(mutation, model);
+    }
+    if ir.user_models().next().is_none() {
+        // A GraphQL root type needs a field; this one is only there while no model is declared.
+        query = query.field(
+            Field::new("serverVersion", TypeRef::named_nn(TypeRef::STRING), |_| {
+                FieldFuture::new(async { Ok(Some(async_graphql::Value::from(env!("CARGO_PKG_VERSION")))) })
+            })
+            .description("The ferrobase version. Declare a `@model` in schema/ to get its API here."),
+        );
+        mutation = mutation.field(
+            Field::new("noop", TypeRef::named(TypeRef::BOOLEAN), |_| {
+                FieldFuture::new(async { Ok(Some(async_graphql::Value::Null)) })
+            })
+            .description("Does nothing. Declare a `@model` in schema/ to get its mutations here."),
+        );
+    }
+    builder = builder.register(query).register(mutation);
+    limits(builder, cfg)
+}
+
+fn limits(mut builder: SchemaBuilder, cfg: &crate::config::Config) -> SchemaBuilder {
+    builder = builder.limit_depth(cfg.max_query_depth).limit_complexity(cfg.max_query_complexity);
+    if !cfg.introspection {
+        builder = builder.disable_introspection();
+    }
+    builder
+}
+
+/// The GraphQL name of a scalar field's type.
+pub(crate) fn scalar_name(ty: &ScalarType) -> &str {
+    match ty {
+        ScalarType::Id => TypeRef::ID,
+        ScalarType::String => TypeRef::STRING,
+        ScalarType::Int => TypeRef::INT,
+        ScalarType::Float => TypeRef::FLOAT,
+        ScalarType::Boolean => TypeRef::BOOLEAN,
+        ScalarType::DateTime => "DateTime",
+        ScalarType::Json => "JSON",
+        ScalarType::Enum(name) => name,
+        ScalarType::File => "File",
+    }
+}
+
+/// A scalar field's type as declared: `String`, `String!`, `[String!]`, `[String!]!`.
+pub(crate) fn declared_type(s: &ScalarField, required: bool) -> TypeRef {
+    let name = scalar_name(&s.ty);
+    match (s.list, required) {
+        (true, true) => TypeRef::named_nn_list_nn(name),
+        (true, false) => TypeRef::named_nn_list(name),
+        (false, true) => TypeRef::named_nn(name),
+        (false, false) => TypeRef::named(name),
+    }
+}
+
+/// Fields the generated API exposes; `File` fields join with file storage (SPEC section 5).
+pub(crate) fn exposed(s: &ScalarField) -> bool {
+    s.ty != ScalarType::File
+}

@@ -1,1 +1,50 @@
-//! HTTP transport.
+//! HTTP transport: one router assembling each feature's routes, and graceful shutdown.
+
+mod graphql;
+mod playground;
+
+use crate::app::App;
+use axum::Router;
+use axum::routing::get;
+use std::sync::Arc;
+
+/// Shared by the handlers.
+#[derive(Clone)]
+pub struct HttpState {
+    pub app: Arc<App>,
+}
+
+pub fn router(app: App) -> Router {
+    let state = HttpState { app: Arc::new(app) };
+    Router::new()
+        .route("/graphql", get(graphql::get).post(graphql::post))
+        .route("/", get(playground::page))
+        .route("/playground/{file}", get(playground::asset))
+        .route("/healthz", get(health))
+        .with_state(state)
+}
+
+async fn health() -> &'static str {
+    "ok"
+}
+
+/// Serves until Ctrl-C / SIGTERM, then drains in-flight requests.
+pub async fn serve(app: App, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+    axum::serve(listener, router(app)).with_graceful_shutdown(shutdown_signal()).await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down: draining requests");
+}

@@ -1,9 +1,22 @@
 //! Stage 1: `schema/*.graphql` → model IR. Pure: reads text, returns IR or every problem found.
 
+mod args;
+mod auth_rules;
+mod declare;
 mod diagnostic;
+mod fields;
 pub mod ir;
+#[allow(clippy::module_inception)]
+mod model;
 pub mod naming;
 mod parse;
+#[cfg(test)]
+mod parse_tests;
+mod relations;
+mod scan;
+mod suggest;
+mod user;
+mod values;
 
 pub use diagnostic::{Diagnostic, Severity};
 pub use ir::*;

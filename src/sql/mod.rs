@@ -1,1 +1,122 @@
-//! Request → SQL statements.
+//! Stage 4: a request (arguments and selection) → sea-query statements with bound values →
+//! rows. `filter.rs` compiles the `filter` argument (and, later, `@auth` row rules) into one
+//! SQL predicate; `fetch.rs` loads a selection's relations with one statement per relation
+//! level; `write.rs` runs create/update/delete.
+
+pub mod cursor;
+pub mod errors;
+pub mod fetch;
+pub mod filter;
+pub mod list;
+pub mod rows;
+pub mod values;
+pub mod write;
+
+use crate::model::{FieldKind, Model, ScalarType, Schema};
+use sea_orm::DatabaseBackend;
+use sea_orm::sea_query::{Alias, Expr};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::collections::HashMap;
+
+/// A stored column of a model as the SQL layer sees it.
+#[derive(Debug, Clone)]
+pub struct ColumnSpec {
+    /// Key in [`Row::values`]: the GraphQL field name (`title`, `authorId`).
+    pub key: String,
+    pub column: String,
+    pub ty: ScalarType,
+    pub list: bool,
+    pub nullable: bool,
+}
+
+/// The stored columns of a model: scalar fields and belongsTo foreign keys.
+pub fn columns(model: &Model) -> Vec<ColumnSpec> {
+    model
+        .fields
+        .iter()
+        .filter_map(|f| match &f.kind {
+            FieldKind::Scalar(s) => Some(ColumnSpec {
+                key: f.name.clone(),
+                column: s.column.clone(),
+                ty: s.ty.clone(),
+                list: s.list,
+                nullable: !s.required,
+            }),
+            FieldKind::BelongsTo(b) => Some(ColumnSpec {
+                key: b.id_field.clone(),
+                column: b.column.clone(),
+                ty: ScalarType::Id,
+                list: false,
+                nullable: !b.required,
+            }),
+            FieldKind::HasMany(_) => None,
+        })
+        .collect()
+}
+
+/// The column behind a field name usable in filters and ordering (`title`, `authorId`).
+pub fn column_for(model: &Model, key: &str) -> Option<ColumnSpec> {
+    columns(model).into_iter().find(|c| c.key == key)
+}
+
+/// A loaded row: column values by field name, plus the relations the selection asked for,
+/// by response key (alias or field name).
+#[derive(Debug, Clone, Default)]
+pub struct Row {
+    pub values: serde_json::Map<String, serde_json::Value>,
+    pub relations: HashMap<String, Relation>,
+}
+
+impl Row {
+    pub fn id(&self) -> Option<&str> {
+        self.values.get("id").and_then(|v| v.as_str())
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum Relation {
+    One(Option<Box<Row>>),
+    Many(Connection),
+}
+
+/// One page of a list, as the `...Connection` type shows it.
+#[derive(Debug, Clone, Default)]
+pub struct Connection {
+    pub edges: Vec<Edge>,
+    pub has_next_page: bool,
+    pub has_previous_page: bool,
+    /// Filled when the selection asks for `totalCount`.
+    pub total_count: Option<i64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Edge {
+    pub cursor: String,
+    pub row: Row,
+}
+
+/// What every statement builder needs: the IR, the SQL dialect and fresh table aliases.
+pub struct SqlCtx<'a> {
+    pub schema: &'a Schema,
+    pub backend: DatabaseBackend,
+    next_alias: AtomicUsize,
+}
+
+impl<'a> SqlCtx<'a> {
+    pub fn new(schema: &'a Schema, backend: DatabaseBackend) -> Self {
+        Self { schema, backend, next_alias: AtomicUsize::new(0) }
+    }
+    /// A table alias not used elsewhere in the statement: `t0`, `t1`, ...
+    pub fn alias(&self) -> String {
+        let n = self.next_alias.fetch_add(1, Ordering::Relaxed);
+        format!("t{n}")
+    }
+    pub fn model(&self, name: &str) -> &'a Model {
+        self.schema.model(name).expect("relation targets are validated by the parser")
+    }
+}
+
+/// `alias.column` as an expression.
+pub fn col(alias: &str, column: &str) -> Expr {
+    Expr::col((Alias::new(alias), Alias::new(column)))
+}

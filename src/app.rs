@@ -1,0 +1,89 @@
+//! Startup shared by every command: read the models, open the database, migrate, build the API.
+
+use crate::config::Config;
+use crate::model::{self, Diagnostic, Schema, Severity};
+use crate::sql::list::PageLimits;
+use anyhow::Context;
+use sea_orm::{DatabaseBackend, DatabaseConnection};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Everything a request needs, shared by all requests.
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub ir: Arc<Schema>,
+    pub config: Arc<Config>,
+    /// The key that acts as `admin` (`Authorization: Bearer <key>`).
+    pub service_key: String,
+    /// SQL statements run so far (exported by /metrics; tests use it to prove no N+1).
+    pub statements: Arc<AtomicU64>,
+}
+
+impl AppState {
+    pub fn limits(&self) -> PageLimits {
+        PageLimits { default: self.config.default_page_size, max: self.config.max_page_size }
+    }
+    pub fn backend(&self) -> DatabaseBackend {
+        sea_orm::ConnectionTrait::get_database_backend(&self.db)
+    }
+    pub fn statement_count(&self) -> u64 {
+        self.statements.load(Ordering::Relaxed)
+    }
+}
+
+/// A ready server: state and schema.
+pub struct App {
+    pub state: Arc<AppState>,
+    pub schema: async_graphql::dynamic::Schema,
+}
+
+/// Schema problems that stop the server, printed `file:line:column: message`.
+#[derive(Debug)]
+pub struct SchemaErrors(pub Vec<Diagnostic>);
+
+impl std::fmt::Display for SchemaErrors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let errors = self.0.iter().filter(|d| d.severity == Severity::Error).count();
+        for d in &self.0 {
+            writeln!(f, "{d}")?;
+        }
+        write!(f, "the schema has {errors} error(s)")
+    }
+}
+impl std::error::Error for SchemaErrors {}
+
+/// Reads and validates `schema/`.
+pub fn load_models(config: &Config) -> anyhow::Result<Schema> {
+    model::load_dir(&config.schema_dir).map_err(|d| SchemaErrors(d).into())
+}
+
+/// Opens the database with statement counting on.
+pub async fn open_database(config: &Config) -> anyhow::Result<(DatabaseConnection, Arc<AtomicU64>)> {
+    let mut db = crate::db::connect(&config.database_url).await?;
+    let counter = Arc::new(AtomicU64::new(0));
+    let c = counter.clone();
+    db.set_metric_callback(move |_| {
+        c.fetch_add(1, Ordering::Relaxed);
+    });
+    Ok((db, counter))
+}
+
+/// Migrates (system tables, then the declared models) and builds the API. Refuses to start
+/// while a destructive or risky change is pending.
+pub async fn prepare(config: Config) -> anyhow::Result<App> {
+    let ir = load_models(&config)?;
+    for w in &ir.warnings {
+        tracing::warn!("{w}");
+    }
+    let (db, statements) = open_database(&config).await?;
+    crate::ddl::migrate_system(&db).await.context("cannot migrate the system tables")?;
+    let plan = crate::ddl::plan(&db, &ir).await?;
+    if !plan.is_empty() {
+        tracing::info!("migration plan:\n{plan}");
+        crate::ddl::apply(&db, &ir, &plan, false).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
+    let service_key = crate::auth::load_or_create_service_key(config.service_key.as_deref(), &config.data_dir)?;
+    let state = Arc::new(AppState { db, ir: Arc::new(ir), config: Arc::new(config), service_key, statements });
+    let schema = crate::graphql::build(state.clone()).context("cannot build the GraphQL schema")?;
+    Ok(App { state, schema })
+}

@@ -1,0 +1,185 @@
+//! Output types: `<Model>`, `<Model>Connection`, `<Model>Edge`.
+
+use super::{declared_type, exposed};
+use crate::error::ApiError;
+use crate::model::{FieldKind, Model, ScalarType, Schema};
+use crate::sql::{Connection, Edge, Relation, Row};
+use async_graphql::dynamic::{Field, FieldFuture, FieldValue, InputValue, Object, SchemaBuilder, TypeRef};
+use async_graphql::{Name, Value};
+use serde_json::Value as Json;
+
+pub fn register(builder: SchemaBuilder, _ir: &Schema, model: &Model) -> SchemaBuilder {
+    let name = &model.name;
+    let mut obj = Object::new(name).description(model.description.clone().unwrap_or_else(|| format!("A {name} row.")));
+    for field in &model.fields {
+        let doc = field.description.clone();
+        match &field.kind {
+            FieldKind::Scalar(s) if exposed(s) => {
+                let key = field.name.clone();
+                let ty = s.ty.clone();
+                let d = doc.unwrap_or_else(|| match s.managed {
+                    Some(crate::model::Managed::Id) => "Unique id (UUIDv7), set by the server.".into(),
+                    Some(crate::model::Managed::CreatedAt) => "When the row was created.".into(),
+                    Some(crate::model::Managed::UpdatedAt) => "When the row was last changed.".into(),
+                    None => format!("The {} of this {name}.", field.name),
+                });
+                obj = obj.field(
+                    Field::new(&field.name, declared_type(s, s.required), move |ctx| {
+                        let key = key.clone();
+                        let ty = ty.clone();
+                        FieldFuture::new(async move {
+                            let row = ctx.parent_value.try_downcast_ref::<Row>()?;
+                            Ok(match row.values.get(&key) {
+                                None | Some(Json::Null) => None,
+                                Some(v) => Some(FieldValue::value(to_graphql(v, &ty))),
+                            })
+                        })
+                    })
+                    .description(d),
+                );
+            }
+            FieldKind::Scalar(_) => {}
+            FieldKind::BelongsTo(b) => {
+                let key = b.id_field.clone();
+                let ty = if b.required { TypeRef::named_nn(TypeRef::ID) } else { TypeRef::named(TypeRef::ID) };
+                obj = obj.field(
+                    Field::new(&b.id_field, ty, move |ctx| {
+                        let key = key.clone();
+                        FieldFuture::new(async move {
+                            let row = ctx.parent_value.try_downcast_ref::<Row>()?;
+                            Ok(Some(FieldValue::value(to_graphql(row.values.get(&key).unwrap_or(&Json::Null), &ScalarType::Id))))
+                        })
+                    })
+                    .description(format!("Id of the related {} (no join needed).", b.target)),
+                );
+                let ty = if b.required { TypeRef::named_nn(&b.target) } else { TypeRef::named(&b.target) };
+                obj = obj.field(
+                    Field::new(&field.name, ty, |ctx| {
+                        FieldFuture::new(async move {
+                            let row = ctx.parent_value.try_downcast_ref::<Row>()?;
+                            match relation(row, &ctx)? {
+                                Relation::One(Some(r)) => Ok(Some(FieldValue::borrowed_any(r.as_ref()))),
+                                Relation::One(None) => Ok(None),
+                                Relation::Many(_) => Err(ApiError::internal("relation shape mismatch").into()),
+                            }
+                        })
+                    })
+                    .description(doc.unwrap_or_else(|| format!("The related {}.", b.target))),
+                );
+            }
+            FieldKind::HasMany(h) => {
+                let f = Field::new(&field.name, TypeRef::named_nn(format!("{}Connection", h.target)), |ctx| {
+                    FieldFuture::new(async move {
+                        let row = ctx.parent_value.try_downcast_ref::<Row>()?;
+                        match relation(row, &ctx)? {
+                            Relation::Many(c) => Ok(Some(FieldValue::borrowed_any(c))),
+                            Relation::One(_) => Err(ApiError::internal("relation shape mismatch").into()),
+                        }
+                    })
+                })
+                .description(doc.unwrap_or_else(|| format!("The related {} rows, as a page.", h.target)));
+                obj = obj.field(list_arguments(f, &h.target));
+            }
+        }
+    }
+    builder.register(obj).register(connection(model)).register(edge(model))
+}
+
+/// The prefetched relation of the field being resolved (keyed by its response key).
+fn relation<'a>(row: &'a Row, ctx: &async_graphql::dynamic::ResolverContext<'_>) -> async_graphql::Result<&'a Relation> {
+    let f = ctx.ctx.field();
+    let key = f.alias().unwrap_or(f.name());
+    row.relations
+        .get(key)
+        .ok_or_else(|| ApiError::internal(format!("relation {key} was not loaded")).into())
+}
+
+/// `filter`, `orderBy`, `first`, `after`, `last`, `before` on a list field.
+pub fn list_arguments(f: Field, target: &str) -> Field {
+    f.argument(InputValue::new("filter", TypeRef::named(format!("{target}Filter"))).description("Only rows matching this filter."))
+        .argument(
+            InputValue::new("orderBy", TypeRef::named_nn_list(format!("{target}OrderBy")))
+                .description("Sort keys, most significant first; id is always the last tie-breaker."),
+        )
+        .argument(InputValue::new("first", TypeRef::named(TypeRef::INT)).description("Page size, from the start or after `after` (default 20, at most 100)."))
+        .argument(InputValue::new("after", TypeRef::named(TypeRef::STRING)).description("Rows after this cursor (an `endCursor` or edge cursor)."))
+        .argument(InputValue::new("last", TypeRef::named(TypeRef::INT)).description("Page size, from the end or before `before`."))
+        .argument(InputValue::new("before", TypeRef::named(TypeRef::STRING)).description("Rows before this cursor (a `startCursor` or edge cursor)."))
+}
+
+fn connection(model: &Model) -> Object {
+    let name = &model.name;
+    Object::new(format!("{name}Connection"))
+        .description(format!("A page of {name} rows."))
+        .field(
+            Field::new("edges", TypeRef::named_nn_list_nn(format!("{name}Edge")), |ctx| {
+                FieldFuture::new(async move {
+                    let c = ctx.parent_value.try_downcast_ref::<Connection>()?;
+                    Ok(Some(FieldValue::list(c.edges.iter().map(|e| FieldValue::borrowed_any(e)))))
+                })
+            })
+            .description("The rows of this page with their cursors."),
+        )
+        .field(
+            Field::new("nodes", TypeRef::named_nn_list_nn(name), |ctx| {
+                FieldFuture::new(async move {
+                    let c = ctx.parent_value.try_downcast_ref::<Connection>()?;
+                    Ok(Some(FieldValue::list(c.edges.iter().map(|e| FieldValue::borrowed_any(&e.row)))))
+                })
+            })
+            .description("The rows of this page."),
+        )
+        .field(
+            Field::new("pageInfo", TypeRef::named_nn("PageInfo"), |ctx| {
+                FieldFuture::new(async move {
+                    let c = ctx.parent_value.try_downcast_ref::<Connection>()?;
+                    Ok(Some(FieldValue::borrowed_any(c)))
+                })
+            })
+            .description("Cursors and whether more pages exist."),
+        )
+        .field(
+            Field::new("totalCount", TypeRef::named_nn(TypeRef::INT), |ctx| {
+                FieldFuture::new(async move {
+                    let c = ctx.parent_value.try_downcast_ref::<Connection>()?;
+                    let n = c.total_count.ok_or_else(|| ApiError::internal("totalCount was not loaded"))?;
+                    Ok(Some(Value::from(i32::try_from(n).unwrap_or(i32::MAX))))
+                })
+            })
+            .description("How many rows match the filter in all pages."),
+        )
+}
+
+fn edge(model: &Model) -> Object {
+    let name = &model.name;
+    Object::new(format!("{name}Edge"))
+        .description(format!("A {name} row with its cursor."))
+        .field(
+            Field::new("cursor", TypeRef::named_nn(TypeRef::STRING), |ctx| {
+                FieldFuture::new(async move {
+                    let e = ctx.parent_value.try_downcast_ref::<Edge>()?;
+                    Ok(Some(Value::from(e.cursor.clone())))
+                })
+            })
+            .description("Opaque position of this row; pass it as `after` or `before`."),
+        )
+        .field(
+            Field::new("node", TypeRef::named_nn(name), |ctx| {
+                FieldFuture::new(async move {
+                    let e = ctx.parent_value.try_downcast_ref::<Edge>()?;
+                    Ok(Some(FieldValue::borrowed_any(&e.row)))
+                })
+            })
+            .description(format!("The {name} row.")),
+        )
+}
+
+/// A stored value as a GraphQL output value (enums as enum values).
+pub fn to_graphql(v: &Json, ty: &ScalarType) -> Value {
+    match (v, ty) {
+        (Json::Null, _) => Value::Null,
+        (Json::String(s), ScalarType::Enum(_)) => Value::Enum(Name::new(s)),
+        (Json::Array(items), ScalarType::Enum(_)) => Value::List(items.iter().map(|i| to_graphql(i, ty)).collect()),
+        _ => Value::from_json(v.clone()).unwrap_or(Value::Null),
+    }
+}

@@ -1,0 +1,147 @@
+//! GraphQL over HTTP (GraphQL-over-HTTP spec): `POST /graphql` with a JSON body (single or
+//! batch) and `GET /graphql?query=...` for queries only. Answers `application/json`, or
+//! `application/graphql-response+json` (with 4xx statuses for request errors) when accepted.
+
+use super::HttpState;
+use crate::auth::Caller;
+use crate::error::{ApiError, ErrorCode};
+use async_graphql::parser::types::OperationType;
+use async_graphql::{BatchRequest, BatchResponse, Request, Response, ServerError};
+use axum::body::{Body, to_bytes};
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::IntoResponse;
+
+const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
+
+pub async fn post(State(s): State<HttpState>, headers: HeaderMap, body: Body) -> axum::response::Response {
+    let modern = accepts_graphql_response(&headers);
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if !(content_type.starts_with("application/json") || content_type.starts_with("application/graphql-response+json")) {
+        return error_response(
+            modern,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::bad_input("send the request as Content-Type: application/json"),
+        );
+    }
+    let limit = s.app.state.config.max_body_bytes;
+    let bytes = match to_bytes(body, limit).await {
+        Ok(b) => b,
+        Err(_) => {
+            return error_response(
+                modern,
+                StatusCode::PAYLOAD_TOO_LARGE,
+                ApiError::new(ErrorCode::PayloadTooLarge, format!("the request body is larger than {limit} bytes")),
+            );
+        }
+    };
+    let batch: BatchRequest = match serde_json::from_slice(&bytes) {
+        Ok(b) => b,
+        Err(e) => {
+            return error_response(modern, StatusCode::BAD_REQUEST, ApiError::bad_input(format!("invalid GraphQL request body: {e}")));
+        }
+    };
+    let caller = match caller(&s, &headers) {
+        Ok(c) => c,
+        Err(e) => return error_response(modern, StatusCode::UNAUTHORIZED, e),
+    };
+    let response = match batch {
+        BatchRequest::Single(r) => BatchResponse::Single(execute(&s, r, caller).await),
+        BatchRequest::Batch(rs) => {
+            let mut out = Vec::with_capacity(rs.len());
+            for r in rs {
+                out.push(execute(&s, r, caller.clone()).await);
+            }
+            BatchResponse::Batch(out)
+        }
+    };
+    respond(modern, response)
+}
+
+pub async fn get(State(s): State<HttpState>, headers: HeaderMap, RawQuery(query): RawQuery) -> axum::response::Response {
+    let modern = accepts_graphql_response(&headers);
+    let request = match async_graphql::http::parse_query_string(query.as_deref().unwrap_or("")) {
+        Ok(r) => r,
+        Err(e) => return error_response(modern, StatusCode::BAD_REQUEST, ApiError::bad_input(format!("invalid GraphQL GET request: {e}"))),
+    };
+    if is_not_query(&request) {
+        let mut resp = error_response(
+            modern,
+            StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::bad_input("mutations and subscriptions must be sent with POST"),
+        );
+        resp.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return resp;
+    }
+    let caller = match caller(&s, &headers) {
+        Ok(c) => c,
+        Err(e) => return error_response(modern, StatusCode::UNAUTHORIZED, e),
+    };
+    respond(modern, BatchResponse::Single(execute(&s, request, caller).await))
+}
+
+fn caller(s: &HttpState, headers: &HeaderMap) -> Result<Caller, ApiError> {
+    let auth = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    Caller::from_authorization(auth, &s.app.state.service_key)
+}
+
+async fn execute(s: &HttpState, request: Request, caller: Caller) -> Response {
+    s.app.schema.execute(request.data(caller)).await
+}
+
+/// Whether the selected operation of a GET request would change data.
+fn is_not_query(request: &Request) -> bool {
+    let Ok(doc) = async_graphql::parser::parse_query(&request.query) else {
+        return false; // the executor reports the syntax error
+    };
+    let op = match &request.operation_name {
+        Some(name) => doc.operations.iter().find(|(n, _)| n.map(|n| n.as_str()) == Some(name.as_str())).map(|(_, o)| o),
+        None => doc.operations.iter().next().map(|(_, o)| o),
+    };
+    op.is_some_and(|o| o.node.ty != OperationType::Query)
+}
+
+fn accepts_graphql_response(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.contains(GRAPHQL_RESPONSE))
+}
+
+/// A request error: no `data`, and no error is about a field (a path).
+fn is_request_error(r: &Response) -> bool {
+    !r.errors.is_empty() && r.data == async_graphql::Value::Null && r.errors.iter().all(|e| e.path.is_empty())
+}
+
+fn respond(modern: bool, response: BatchResponse) -> axum::response::Response {
+    let status = match &response {
+        BatchResponse::Single(r) if modern && is_request_error(r) => StatusCode::BAD_REQUEST,
+        _ => StatusCode::OK,
+    };
+    let body = serde_json::to_vec(&response).expect("responses serialize");
+    with_type(modern, status, body)
+}
+
+fn error_response(modern: bool, status: StatusCode, e: ApiError) -> axum::response::Response {
+    let gql: async_graphql::Error = e.into();
+    let err: ServerError = gql.into_server_error(async_graphql::Pos::default());
+    let mut err_json = serde_json::to_value(&err).expect("errors serialize");
+    if let Some(o) = err_json.as_object_mut() {
+        o.remove("locations");
+    }
+    let body = serde_json::to_vec(&serde_json::json!({ "errors": [err_json] })).expect("errors serialize");
+    // Legacy `application/json` clients get 200 for GraphQL-level errors, except for limits
+    // and authentication, which every client should see in the status too.
+    let status = if modern || matches!(status, StatusCode::PAYLOAD_TOO_LARGE | StatusCode::UNAUTHORIZED | StatusCode::METHOD_NOT_ALLOWED | StatusCode::UNSUPPORTED_MEDIA_TYPE) {
+        status
+    } else {
+        StatusCode::OK
+    };
+    with_type(modern, status, body)
+}
+
+fn with_type(modern: bool, status: StatusCode, body: Vec<u8>) -> axum::response::Response {
+    let ct = if modern { GRAPHQL_RESPONSE } else { "application/json" };
+    (status, [(header::CONTENT_TYPE, HeaderValue::from_static(ct))], body).into_response()
+}

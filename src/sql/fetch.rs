@@ -1,0 +1,186 @@
+//! Loads what a selection asks for: the root rows in one statement, then each relation of the
+//! selection in one statement for all parent rows at once (per-parent pages via window
+//! functions). The statement count depends on the query's shape, never on the row count.
+
+use super::list::{ListArgs, PageLimits, count_query, grouped_count_query, grouped_page_query, page_query, select_columns};
+use super::rows::decode;
+use super::{Connection, Relation, Row, SqlCtx, col, columns};
+use crate::error::{ApiError, ApiResult};
+use crate::model::{FieldKind, Model};
+use async_graphql::{Name, Value as GqlValue};
+use futures_util::future::BoxFuture;
+use sea_orm::ConnectionTrait;
+use sea_orm::sea_query::{Condition, ExprTrait, SelectStatement};
+use std::collections::{BTreeSet, HashMap};
+
+/// The request IR: one selected field, fragments flattened, variables resolved.
+#[derive(Debug, Clone, Default)]
+pub struct Sel {
+    pub name: String,
+    /// Response key: the alias, or the name.
+    pub key: String,
+    pub args: Vec<(Name, GqlValue)>,
+    pub children: Vec<Sel>,
+}
+
+impl Sel {
+    /// Whether a direct child field `name` is selected.
+    pub fn wants(&self, name: &str) -> bool {
+        self.children.iter().any(|c| c.name == name)
+    }
+    /// For a connection selection: the object fields selected under `nodes` and `edges.node`.
+    pub fn node_fields(&self) -> Vec<&Sel> {
+        let mut out = Vec::new();
+        for c in &self.children {
+            match c.name.as_str() {
+                "nodes" => out.extend(c.children.iter()),
+                "edges" => {
+                    for e in c.children.iter().filter(|e| e.name == "node") {
+                        out.extend(e.children.iter());
+                    }
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+}
+
+/// Runs reads for one request on one connection (a pool or a transaction).
+pub struct Loader<'a, C: ConnectionTrait + Sync> {
+    pub conn: &'a C,
+    pub cx: SqlCtx<'a>,
+    pub limits: PageLimits,
+}
+
+impl<'a, C: ConnectionTrait + Sync> Loader<'a, C> {
+    pub fn new(conn: &'a C, schema: &'a crate::model::Schema, limits: PageLimits) -> Self {
+        Self { conn, cx: SqlCtx::new(schema, conn.get_database_backend()), limits }
+    }
+
+    async fn rows(&self, model: &Model, q: &SelectStatement) -> ApiResult<Vec<Row>> {
+        let cols = columns(model);
+        let backend = self.conn.get_database_backend();
+        self.conn.query_all(q).await?.iter().map(|r| decode(r, &cols, backend)).collect()
+    }
+
+    /// A list query (`posts(...)`): one page, its relations, and `totalCount` when selected.
+    pub async fn list(&self, model: &Model, sel: &Sel) -> ApiResult<Connection> {
+        let args = ListArgs::parse(model, &sel.args, self.limits)?;
+        let q = page_query(&self.cx, model, &args, Condition::all())?;
+        let rows = self.rows(model, &q).await?;
+        let mut page = args.assemble(rows);
+        if sel.wants("totalCount") {
+            let q = count_query(&self.cx, model, &args.filter, Condition::all())?;
+            let row = self.conn.query_one(&q).await?.ok_or_else(|| ApiError::internal("COUNT returned no row"))?;
+            page.total_count = Some(row.try_get::<i64>("", "__count")?);
+        }
+        let rows = page.edges.iter_mut().map(|e| std::mem::take(&mut e.row)).collect();
+        let rows = self.load_relations(model, rows, sel.node_fields()).await?;
+        for (edge, row) in page.edges.iter_mut().zip(rows) {
+            edge.row = row;
+        }
+        Ok(page)
+    }
+
+    /// One row by id with the relations `fields` select; `None` when missing.
+    pub async fn by_id(&self, model: &Model, id: &str, fields: Vec<&Sel>) -> ApiResult<Option<Row>> {
+        let a = self.cx.alias();
+        let mut q = select_columns(model, &a);
+        q.and_where(col(&a, "id").eq(id.to_string()));
+        let rows = self.rows(model, &q).await?;
+        Ok(self.load_relations(model, rows, fields).await?.into_iter().next())
+    }
+
+    /// Loads every relation `fields` select on `rows`, recursively, one statement per
+    /// relation field (plus one per `totalCount`).
+    pub fn load_relations<'s>(
+        &'s self,
+        model: &'s Model,
+        mut rows: Vec<Row>,
+        fields: Vec<&'s Sel>,
+    ) -> BoxFuture<'s, ApiResult<Vec<Row>>> {
+        Box::pin(async move {
+            if rows.is_empty() {
+                return Ok(rows);
+            }
+            // Group selections by response key (the same key may be selected several times).
+            let mut groups: Vec<(&str, &crate::model::Field, Vec<&Sel>)> = Vec::new();
+            for sel in fields {
+                let Some(field) = model.field(&sel.name) else { continue };
+                if matches!(field.kind, FieldKind::Scalar(_)) {
+                    continue;
+                }
+                match groups.iter_mut().find(|(k, _, _)| *k == sel.key) {
+                    Some(g) => g.2.push(sel),
+                    None => groups.push((&sel.key, field, vec![sel])),
+                }
+            }
+            for (key, field, sels) in groups {
+                match &field.kind {
+                    FieldKind::BelongsTo(b) => {
+                        let target = self.cx.model(&b.target);
+                        let ids: BTreeSet<String> = rows
+                            .iter()
+                            .filter_map(|r| r.values.get(&b.id_field).and_then(|v| v.as_str()).map(str::to_string))
+                            .collect();
+                        let mut by_id: HashMap<String, Row> = HashMap::new();
+                        if !ids.is_empty() {
+                            let a = self.cx.alias();
+                            let mut q = select_columns(target, &a);
+                            q.and_where(col(&a, "id").is_in(ids));
+                            let parents = self.rows(target, &q).await?;
+                            let child_fields = sels.iter().flat_map(|s| s.children.iter()).collect();
+                            for p in self.load_relations(target, parents, child_fields).await? {
+                                by_id.insert(p.id().unwrap_or_default().to_string(), p);
+                            }
+                        }
+                        for r in rows.iter_mut() {
+                            let parent = r.values.get(&b.id_field).and_then(|v| v.as_str()).and_then(|id| by_id.get(id));
+                            r.relations.insert(key.to_string(), Relation::One(parent.cloned().map(Box::new)));
+                        }
+                    }
+                    FieldKind::HasMany(h) => {
+                        let target = self.cx.model(&h.target);
+                        let fk = match target.field(&h.via).map(|f| &f.kind) {
+                            Some(FieldKind::BelongsTo(b)) => b.column.clone(),
+                            _ => return Err(ApiError::internal(format!("{}.{} has no belongsTo {}", model.name, field.name, h.via))),
+                        };
+                        let args = ListArgs::parse(target, &sels[0].args, self.limits)?;
+                        let parents: Vec<String> = rows.iter().filter_map(|r| r.id().map(str::to_string)).collect();
+                        let q = grouped_page_query(&self.cx, target, &fk, &parents, &args)?;
+                        let cols = columns(target);
+                        let backend = self.conn.get_database_backend();
+                        let mut children: Vec<Row> = Vec::new();
+                        let mut owner: Vec<String> = Vec::new();
+                        for r in self.conn.query_all(&q).await? {
+                            owner.push(r.try_get::<String>("", "__parent")?);
+                            children.push(decode(&r, &cols, backend)?);
+                        }
+                        let child_fields = sels.iter().flat_map(|s| s.node_fields()).collect();
+                        let children = self.load_relations(target, children, child_fields).await?;
+                        let mut per_parent: HashMap<String, Vec<Row>> = HashMap::new();
+                        for (p, c) in owner.into_iter().zip(children) {
+                            per_parent.entry(p).or_default().push(c);
+                        }
+                        let mut totals: HashMap<String, i64> = HashMap::new();
+                        if sels.iter().any(|s| s.wants("totalCount")) {
+                            let q = grouped_count_query(&self.cx, target, &fk, &parents, &args.filter)?;
+                            for r in self.conn.query_all(&q).await? {
+                                totals.insert(r.try_get::<String>("", "__parent")?, r.try_get::<i64>("", "__count")?);
+                            }
+                        }
+                        for r in rows.iter_mut() {
+                            let id = r.id().unwrap_or_default().to_string();
+                            let mut page = args.assemble(per_parent.remove(&id).unwrap_or_default());
+                            page.total_count = Some(totals.get(&id).copied().unwrap_or(0));
+                            r.relations.insert(key.to_string(), Relation::Many(page));
+                        }
+                    }
+                    FieldKind::Scalar(_) => {}
+                }
+            }
+            Ok(rows)
+        })
+    }
+}

@@ -1,0 +1,227 @@
+//! The `filter` argument → one SQL predicate. The same compiler will serve `@auth` row rules,
+//! so a rule and a filter can never disagree about what a condition means.
+//!
+//! Semantics: operators follow SQL (`ne: "x"` does not match NULL); `not` is the exact
+//! complement of its filter (NULL-safe), and `every` means "no related row fails the filter".
+
+use super::values::{bind, bind_scalar};
+use super::{ColumnSpec, SqlCtx, col, column_for};
+use crate::error::{ApiError, ApiResult};
+use crate::model::{FieldKind, Model, ScalarType};
+use async_graphql::Value as GqlValue;
+use serde_json::Value as Json;
+use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Query, SelectStatement};
+
+/// Compiles `filter` for rows of `model` under table alias `alias`.
+pub fn filter_condition(cx: &SqlCtx, model: &Model, alias: &str, filter: &GqlValue) -> ApiResult<Condition> {
+    let obj = match filter {
+        GqlValue::Null => return Ok(Condition::all()),
+        GqlValue::Object(o) => o,
+        _ => return Err(ApiError::bad_input(format!("{}Filter must be an object", model.name))),
+    };
+    let mut cond = Condition::all();
+    for (key, value) in obj {
+        let key = key.as_str();
+        if value == &GqlValue::Null && matches!(key, "and" | "or" | "not") {
+            continue;
+        }
+        match key {
+            "and" | "or" => {
+                let items = as_list(value);
+                if items.is_empty() {
+                    cond = cond.add(if key == "and" { always(true) } else { always(false) });
+                    continue;
+                }
+                let mut group = if key == "and" { Condition::all() } else { Condition::any() };
+                for item in items {
+                    group = group.add(filter_condition(cx, model, alias, item)?);
+                }
+                cond = cond.add(group);
+            }
+            "not" => cond = cond.add(complement(filter_condition(cx, model, alias, value)?)),
+            _ => cond = cond.add(field_condition(cx, model, alias, key, value)?),
+        }
+    }
+    Ok(cond)
+}
+
+fn field_condition(cx: &SqlCtx, model: &Model, alias: &str, key: &str, value: &GqlValue) -> ApiResult<Condition> {
+    if let Some(spec) = column_for(model, key) {
+        return column_condition(cx, &spec, alias, value);
+    }
+    let field = model
+        .field(key)
+        .ok_or_else(|| ApiError::bad_input(format!("{}Filter has no field {key}", model.name)))?;
+    match &field.kind {
+        FieldKind::BelongsTo(b) => {
+            // The parent row must match: fk IN (SELECT id FROM parent WHERE ...).
+            if value == &GqlValue::Null {
+                return Ok(Condition::all());
+            }
+            let target = cx.model(&b.target);
+            let sub = subquery(cx, target, value, None)?;
+            Ok(Condition::all().add(col(alias, &b.column).in_subquery(sub)))
+        }
+        FieldKind::HasMany(h) => {
+            let target = cx.model(&h.target);
+            let via = match target.field(&h.via).map(|f| &f.kind) {
+                Some(FieldKind::BelongsTo(b)) => b.column.clone(),
+                _ => return Err(ApiError::internal(format!("hasMany {key} has no belongsTo {}", h.via))),
+            };
+            let GqlValue::Object(ops) = value else {
+                return Ok(Condition::all());
+            };
+            let mut cond = Condition::all();
+            for (op, sub_filter) in ops {
+                let link = Some((via.as_str(), alias));
+                cond = cond.add(match op.as_str() {
+                    "some" => Expr::exists(subquery(cx, target, sub_filter, link)?),
+                    "none" => Expr::not_exists(subquery(cx, target, sub_filter, link)?),
+                    "every" => {
+                        let a = cx.alias();
+                        let inner = complement(filter_condition(cx, target, &a, sub_filter)?);
+                        let mut q = Query::select();
+                        q.expr(Expr::val(1))
+                            .from_as(Alias::new(&target.table), Alias::new(&a))
+                            .and_where(col(&a, &via).equals((Alias::new(alias), Alias::new("id"))))
+                            .cond_where(inner);
+                        Expr::not_exists(q)
+                    }
+                    other => return Err(ApiError::bad_input(format!("{}ListFilter has no operator {other}", target.name))),
+                });
+            }
+            Ok(cond)
+        }
+        FieldKind::Scalar(_) => Err(ApiError::bad_input(format!("{key} cannot be filtered"))),
+    }
+}
+
+/// `SELECT id FROM target WHERE filter`, or, with `link = (fk, parent_alias)`,
+/// `SELECT 1 FROM target WHERE target.fk = parent.id AND filter`.
+fn subquery(cx: &SqlCtx, target: &Model, filter: &GqlValue, link: Option<(&str, &str)>) -> ApiResult<SelectStatement> {
+    let a = cx.alias();
+    let mut q = Query::select();
+    q.from_as(Alias::new(&target.table), Alias::new(&a));
+    match link {
+        Some((fk, parent)) => {
+            q.expr(Expr::val(1)).and_where(col(&a, fk).equals((Alias::new(parent), Alias::new("id"))));
+        }
+        None => {
+            q.expr(col(&a, "id"));
+        }
+    }
+    q.cond_where(filter_condition(cx, target, &a, filter)?);
+    Ok(q)
+}
+
+/// Compiles one `<Type>Filter` object on a column.
+fn column_condition(cx: &SqlCtx, spec: &ColumnSpec, alias: &str, ops: &GqlValue) -> ApiResult<Condition> {
+    let GqlValue::Object(ops) = ops else {
+        if ops == &GqlValue::Null {
+            return Ok(Condition::all());
+        }
+        return Err(ApiError::invalid_field(&spec.key, format!("{}: expected a filter object", spec.key)));
+    };
+    if spec.list || spec.ty == ScalarType::Json {
+        return Err(ApiError::invalid_field(&spec.key, format!("{} cannot be filtered", spec.key)));
+    }
+    let mut cond = Condition::all();
+    for (op, v) in ops {
+        cond = cond.add(operator(cx, spec, alias, op.as_str(), v)?);
+    }
+    Ok(cond)
+}
+
+fn operator(cx: &SqlCtx, spec: &ColumnSpec, alias: &str, op: &str, v: &GqlValue) -> ApiResult<Expr> {
+    let c = col(alias, &spec.column);
+    let json = v.clone().into_json().map_err(ApiError::internal)?;
+    let one = |j: &serde_json::Value| bind_scalar(spec, j, cx.backend);
+    let is_text = matches!(spec.ty, ScalarType::String | ScalarType::Id);
+    Ok(match op {
+        "eq" if Json::is_null(&json) => c.is_null(),
+        "ne" if Json::is_null(&json) => c.is_not_null(),
+        "eq" => c.eq(bind(spec, &json, cx.backend)?),
+        "ne" => c.ne(bind(spec, &json, cx.backend)?),
+        "lt" | "lte" | "gt" | "gte" if !Json::is_null(&json) && spec.ty != ScalarType::Boolean => {
+            let b = one(&json)?;
+            match op {
+                "lt" => c.lt(b),
+                "lte" => c.lte(b),
+                "gt" => c.gt(b),
+                _ => c.gte(b),
+            }
+        }
+        "in" | "notIn" => {
+            let items: Vec<serde_json::Value> = match json {
+                serde_json::Value::Array(a) => a,
+                serde_json::Value::Null => return Ok(always(true).into()),
+                other => vec![other],
+            };
+            if items.is_empty() {
+                return Ok(always(op == "notIn").into());
+            }
+            let bound = items.iter().map(one).collect::<ApiResult<Vec<_>>>()?;
+            if op == "in" { c.is_in(bound) } else { c.is_not_in(bound) }
+        }
+        "isNull" => match json.as_bool() {
+            Some(true) => c.is_null(),
+            Some(false) => c.is_not_null(),
+            None => return Ok(always(true).into()),
+        },
+        "contains" | "startsWith" | "endsWith" if is_text && spec.ty == ScalarType::String => {
+            let Some(s) = json.as_str() else {
+                return Ok(always(true).into());
+            };
+            if s.is_empty() {
+                return Ok(c.is_not_null());
+            }
+            text_match(cx, c, op, s)
+        }
+        _ => {
+            return Err(ApiError::invalid_field(
+                &spec.key,
+                format!("{}: operator {op} does not apply here (or its value is null)", spec.key),
+            ));
+        }
+    })
+}
+
+/// Case-sensitive substring tests, the same on both databases (SQLite's LIKE is not).
+fn text_match(cx: &SqlCtx, c: Expr, op: &str, s: &str) -> Expr {
+    let v = || Expr::val(s.to_string());
+    let pg = cx.backend == sea_orm::DatabaseBackend::Postgres;
+    let sql = match (op, pg) {
+        ("contains", true) => "strpos($1, $2) > 0",
+        ("contains", false) => "instr($1, $2) > 0",
+        ("startsWith", true) => "starts_with($1, $2)",
+        ("startsWith", false) => "substr($1, 1, length($2)) = $3",
+        ("endsWith", true) => "right($1, length($2)) = $3",
+        _ => "substr($1, -length($2)) = $3",
+    };
+    let exprs: Vec<Expr> = match sql.matches('$').count() {
+        2 => vec![c, v()],
+        _ => vec![c, v(), v()],
+    };
+    Expr::cust_with_exprs(sql, exprs)
+}
+
+/// `NOT COALESCE(cond, FALSE)`: the rows `cond` does not match, NULLs included.
+fn complement(cond: Condition) -> Condition {
+    if cond.is_empty() {
+        return Condition::all().add(always(false));
+    }
+    Condition::all().add(Expr::cust_with_exprs("NOT COALESCE($1, FALSE)", [Expr::from(cond)]))
+}
+
+fn always(b: bool) -> Expr {
+    Expr::cust(if b { "1 = 1" } else { "1 = 0" })
+}
+
+/// GraphQL input coercion: a single value stands for a one-item list.
+pub fn as_list(v: &GqlValue) -> Vec<&GqlValue> {
+    match v {
+        GqlValue::List(items) => items.iter().collect(),
+        GqlValue::Null => vec![],
+        other => vec![other],
+    }
+}

@@ -1,0 +1,96 @@
+//! Test harness: a real ferrobase server on 127.0.0.1:<random port>, over a fresh SQLite file
+//! or a fresh PostgreSQL database, spoken to over real HTTP.
+
+use ferrobase::app::{self, AppState};
+use ferrobase::config::Config;
+use ferrobase::testing::{TestBackend, TestDb};
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+pub use ferrobase::testing::backends;
+
+/// The blog schema most tests use.
+pub const BLOG: &str = include_str!("fixtures/blog.graphql");
+
+pub struct TestServer {
+    pub url: String,
+    pub key: String,
+    pub state: Arc<AppState>,
+    pub backend: TestBackend,
+    pub client: reqwest::Client,
+    pub dir: tempfile::TempDir,
+    db: TestDb,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl TestServer {
+    /// Starts a server for `sdl` on `backend`.
+    pub async fn start(backend: TestBackend, sdl: &str) -> TestServer {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = TestDb::create(backend, dir.path()).await.expect("test database");
+        let schema_dir = dir.path().join("schema");
+        std::fs::create_dir_all(&schema_dir).expect("schema dir");
+        std::fs::write(schema_dir.join("app.graphql"), sdl).expect("write schema");
+        let config = Config::for_dirs(&dir.path().join("data"), &schema_dir, Some(db.url.clone()));
+        let app = app::prepare(config).await.expect("server starts");
+        let state = app.state.clone();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let task = tokio::spawn(async move {
+            ferrobase::http::serve(app, listener).await.expect("serve");
+        });
+        TestServer { url, key: state.service_key.clone(), state, backend, client: reqwest::Client::new(), dir, db, task }
+    }
+
+    /// Stops the server and drops a PostgreSQL database.
+    pub async fn finish(self) {
+        self.task.abort();
+        self.state.db.clone().close().await.ok();
+        self.db.drop_database().await;
+    }
+
+    /// POSTs a GraphQL request as admin (the service key); returns the JSON response.
+    pub async fn gql(&self, query: &str, variables: Value) -> Value {
+        self.gql_as(Some(&self.key.clone()), query, variables).await
+    }
+
+    /// POSTs a GraphQL request with `Bearer <token>`, or with no Authorization header.
+    pub async fn gql_as(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        let mut req = self.client.post(format!("{}/graphql", self.url)).json(&json!({ "query": query, "variables": variables }));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.expect("request").json().await.expect("JSON response")
+    }
+
+    /// Like [`gql`](Self::gql) but panics on any error and returns `data`.
+    pub async fn data(&self, query: &str, variables: Value) -> Value {
+        let r = self.gql(query, variables).await;
+        assert!(r.get("errors").is_none(), "unexpected errors: {r:#}\nquery: {query}");
+        r["data"].clone()
+    }
+
+    /// SQL statements the server has run so far.
+    pub fn statements(&self) -> u64 {
+        self.state.statement_count()
+    }
+}
+
+/// The `extensions.code` of the first error.
+pub fn error_code(r: &Value) -> &str {
+    r["errors"][0]["extensions"]["code"].as_str().unwrap_or_else(|| panic!("expected an error, got {r:#}"))
+}
+
+/// Creates a user row directly (sign-up arrives with the auth issue); returns its id.
+pub async fn create_user(s: &TestServer, email: &str) -> String {
+    use sea_orm::ConnectionTrait;
+    let id = uuid::Uuid::now_v7().to_string();
+    let now = ferrobase::sql::values::datetime(ferrobase::sql::values::now(), s.state.backend());
+    let q = sea_orm::sea_query::Query::insert()
+        .into_table("users")
+        .columns(["id", "email", "created_at", "updated_at"])
+        .values_panic([id.clone().into(), email.into(), now.clone().into(), now.into()])
+        .to_owned();
+    s.state.db.execute(&q).await.expect("insert user");
+    id
+}

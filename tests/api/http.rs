@@ -1,0 +1,111 @@
+//! GraphQL over HTTP: methods, media types, statuses, authentication, limits.
+
+use crate::common::*;
+use serde_json::{Value, json};
+
+#[tokio::test]
+async fn graphql_over_http_semantics() {
+    let s = TestServer::start(ferrobase::testing::TestBackend::Sqlite, BLOG).await;
+    let c = &s.client;
+    let url = format!("{}/graphql", s.url);
+
+    // GET runs queries.
+    let r = c.get(&url).query(&[("query", "{ posts { totalCount } }")]).bearer_auth(&s.key).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/json");
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["data"]["posts"]["totalCount"], 0);
+
+    // GET refuses mutations with 405.
+    let r = c
+        .get(&url)
+        .query(&[("query", "mutation { deletePost(id: \"x\") { id } }")])
+        .bearer_auth(&s.key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 405);
+    assert_eq!(r.headers()["allow"], "POST");
+
+    // application/graphql-response+json: request errors are 400 with that media type.
+    let r = c
+        .post(&url)
+        .header("accept", "application/graphql-response+json")
+        .json(&json!({ "query": "{ posts { " }))
+        .bearer_auth(&s.key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert_eq!(r.headers()["content-type"], "application/graphql-response+json");
+    let body: Value = r.json().await.unwrap();
+    assert!(body["errors"][0]["message"].is_string());
+
+    // Legacy application/json: 200 even for a validation error.
+    let r = c.post(&url).json(&json!({ "query": "{ nope }" })).bearer_auth(&s.key).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+
+    // Batches.
+    let r = c
+        .post(&url)
+        .json(&json!([{ "query": "{ posts { totalCount } }" }, { "query": "{ categories { totalCount } }" }]))
+        .bearer_auth(&s.key)
+        .send()
+        .await
+        .unwrap();
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body[1]["data"]["categories"]["totalCount"], 0);
+
+    // Health.
+    let r = c.get(format!("{}/healthz", s.url)).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+
+    // Playground is served with its bundled assets.
+    let page = c.get(format!("{}/", s.url)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("/playground/graphiql.min.js"));
+    let js = c.get(format!("{}/playground/graphiql.min.js", s.url)).send().await.unwrap();
+    assert_eq!(js.status(), 200);
+    assert!(js.bytes().await.unwrap().len() > 100_000);
+    s.finish().await;
+}
+
+#[tokio::test]
+async fn only_the_service_key_is_admin_for_now() {
+    let s = TestServer::start(ferrobase::testing::TestBackend::Sqlite, BLOG).await;
+    // No credentials: model operations are UNAUTHENTICATED, introspection still works.
+    let r = s.gql_as(None, "{ posts { totalCount } }", json!({})).await;
+    assert_eq!(error_code(&r), "UNAUTHENTICATED");
+    let r = s.gql_as(None, "{ __schema { queryType { name } } }", json!({})).await;
+    assert_eq!(r["data"]["__schema"]["queryType"]["name"], "Query");
+    // A wrong token is refused outright with 401.
+    let r = s
+        .client
+        .post(format!("{}/graphql", s.url))
+        .bearer_auth("not-the-key")
+        .json(&json!({ "query": "{ posts { totalCount } }" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(error_code(&body), "UNAUTHENTICATED");
+    s.finish().await;
+}
+
+#[tokio::test]
+async fn oversized_bodies_are_payload_too_large() {
+    let s = TestServer::start(ferrobase::testing::TestBackend::Sqlite, BLOG).await;
+    let big = "x".repeat(2 << 20);
+    let r = s
+        .client
+        .post(format!("{}/graphql", s.url))
+        .bearer_auth(&s.key)
+        .json(&json!({ "query": "{ posts { totalCount } }", "variables": { "pad": big } }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 413);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(error_code(&body), "PAYLOAD_TOO_LARGE");
+    s.finish().await;
+}
