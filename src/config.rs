@@ -115,10 +115,7 @@ where
     T::Err: std::fmt::Display,
 {
     match std::env::var(name) {
-        Ok(v) if !v.is_empty() => v
-            .parse()
-            .map(Some)
-            .map_err(|e| anyhow::anyhow!("{name}={v:?} is not valid: {e}")),
+        Ok(v) if !v.is_empty() => v.parse().map(Some).map_err(|e| anyhow::anyhow!("{name}={v:?} is not valid: {e}")),
         _ => Ok(None),
     }
 }
@@ -139,7 +136,10 @@ impl Config {
             .or(file.database_url)
             .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("ferrobase.db").display()));
         let cfg = Config {
-            listen: args.listen.or(file.listen).unwrap_or_else(|| "127.0.0.1:8080".parse().expect("valid default address")),
+            listen: args
+                .listen
+                .or(file.listen)
+                .unwrap_or_else(|| "127.0.0.1:8080".parse().expect("valid default address")),
             schema_dir: args.schema.clone().or(file.schema).unwrap_or_else(|| PathBuf::from("schema")),
             database_url,
             data_dir,

@@ -38,11 +38,9 @@ pub struct TestDb {
 impl TestDb {
     pub async fn create(backend: TestBackend, dir: &std::path::Path) -> anyhow::Result<TestDb> {
         match backend {
-            TestBackend::Sqlite => Ok(TestDb {
-                url: format!("sqlite://{}", dir.join("test.db").display()),
-                backend,
-                pg_name: None,
-            }),
+            TestBackend::Sqlite => {
+                Ok(TestDb { url: format!("sqlite://{}", dir.join("test.db").display()), backend, pg_name: None })
+            }
             TestBackend::Postgres => {
                 let base = postgres_url().ok_or_else(|| anyhow::anyhow!("no PostgreSQL configured"))?;
                 let name = format!("ferrobase_t_{}", uuid::Uuid::now_v7().simple());
@@ -59,9 +57,7 @@ impl TestDb {
         if let (Some(name), Some(base)) = (&self.pg_name, postgres_url())
             && let Ok(admin) = Database::connect(base.as_str()).await
         {
-            let _ = admin
-                .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                .await;
+            let _ = admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await;
             let _ = admin.close().await;
         }
     }

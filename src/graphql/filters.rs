@@ -22,9 +22,10 @@ fn filter_type(name: &str, of: &str, ops: Ops, description: String) -> InputObje
     let mut o = InputObject::new(name).description(description);
     let one = |n: &str, d: &str| InputValue::new(n, TypeRef::named(of)).description(d);
     let many = |n: &str, d: &str| InputValue::new(n, TypeRef::named_nn_list(of)).description(d);
-    o = o
-        .field(one("eq", "Equal to (null: is null)."))
-        .field(one("ne", "Not equal to (null: is not null). Rows where the field is null do not match a non-null value."));
+    o = o.field(one("eq", "Equal to (null: is null).")).field(one(
+        "ne",
+        "Not equal to (null: is not null). Rows where the field is null do not match a non-null value.",
+    ));
     if ops != Ops::Boolean {
         o = o.field(many("in", "Equal to one of.")).field(many("notIn", "Equal to none of."));
     }
@@ -41,7 +42,10 @@ fn filter_type(name: &str, of: &str, ops: Ops, description: String) -> InputObje
             .field(one("startsWith", "Starts with this text (case-sensitive)."))
             .field(one("endsWith", "Ends with this text (case-sensitive)."));
     }
-    o.field(InputValue::new("isNull", TypeRef::named(TypeRef::BOOLEAN)).description("true: only rows where the field is null; false: only rows where it is not."))
+    o.field(
+        InputValue::new("isNull", TypeRef::named(TypeRef::BOOLEAN))
+            .description("true: only rows where the field is null; false: only rows where it is not."),
+    )
 }
 
 /// Filter inputs for the built-in scalars and every declared enum.
@@ -54,7 +58,12 @@ pub fn register_shared(mut builder: SchemaBuilder, ir: &Schema) -> SchemaBuilder
         ("IDFilter", TypeRef::ID, Ops::Ordered),
         ("BooleanFilter", TypeRef::BOOLEAN, Ops::Boolean),
     ] {
-        builder = builder.register(filter_type(name, of, ops, format!("Conditions on a {of} field; all given conditions must hold.")));
+        builder = builder.register(filter_type(
+            name,
+            of,
+            ops,
+            format!("Conditions on a {of} field; all given conditions must hold."),
+        ));
     }
     for e in &ir.enums {
         builder = builder.register(filter_type(
@@ -96,22 +105,30 @@ pub fn register_model(builder: SchemaBuilder, _ir: &Schema, model: &Model) -> Sc
         match &field.kind {
             FieldKind::Scalar(s) if exposed(s) => {
                 if let Some(f) = scalar_filter(&s.ty, s.list) {
-                    filter = filter.field(InputValue::new(&field.name, TypeRef::named(f)).description(format!("Conditions on {}.", field.name)));
+                    filter = filter.field(
+                        InputValue::new(&field.name, TypeRef::named(f))
+                            .description(format!("Conditions on {}.", field.name)),
+                    );
                     order = order.field(
-                        InputValue::new(&field.name, TypeRef::named("OrderDirection")).description(format!("Sort by {}.", field.name)),
+                        InputValue::new(&field.name, TypeRef::named("OrderDirection"))
+                            .description(format!("Sort by {}.", field.name)),
                     );
                 }
             }
             FieldKind::Scalar(_) => {}
             FieldKind::BelongsTo(b) => {
                 filter = filter
-                    .field(InputValue::new(&b.id_field, TypeRef::named("IDFilter")).description(format!("Conditions on the id of {}.", field.name)))
+                    .field(
+                        InputValue::new(&b.id_field, TypeRef::named("IDFilter"))
+                            .description(format!("Conditions on the id of {}.", field.name)),
+                    )
                     .field(
                         InputValue::new(&field.name, TypeRef::named(format!("{}Filter", b.target)))
                             .description(format!("The related {} must match this filter.", b.target)),
                     );
                 order = order.field(
-                    InputValue::new(&b.id_field, TypeRef::named("OrderDirection")).description(format!("Sort by {}.", b.id_field)),
+                    InputValue::new(&b.id_field, TypeRef::named("OrderDirection"))
+                        .description(format!("Sort by {}.", b.id_field)),
                 );
             }
             FieldKind::HasMany(h) => {
@@ -125,13 +142,19 @@ pub fn register_model(builder: SchemaBuilder, _ir: &Schema, model: &Model) -> Sc
     let nested = format!("{name}Filter");
     filter = filter
         .field(InputValue::new("and", TypeRef::named_nn_list(&nested)).description("All of these filters must match."))
-        .field(InputValue::new("or", TypeRef::named_nn_list(&nested)).description("At least one of these filters must match."))
+        .field(
+            InputValue::new("or", TypeRef::named_nn_list(&nested))
+                .description("At least one of these filters must match."),
+        )
         .field(InputValue::new("not", TypeRef::named(&nested)).description("This filter must not match."));
     let list = InputObject::new(format!("{name}ListFilter"))
         .description(format!("Conditions on a list of related {name} rows."))
         .field(InputValue::new("some", TypeRef::named(&nested)).description("At least one related row matches."))
         .field(InputValue::new("none", TypeRef::named(&nested)).description("No related row matches."))
-        .field(InputValue::new("every", TypeRef::named(&nested)).description("Every related row matches (true when there are none)."));
+        .field(
+            InputValue::new("every", TypeRef::named(&nested))
+                .description("Every related row matches (true when there are none)."),
+        );
     let _ = scalar_name;
     builder.register(filter).register(list).register(order)
 }

@@ -30,7 +30,8 @@ fn builder(ir: &crate::model::Schema, cfg: &crate::config::Config) -> SchemaBuil
     builder = scalars::register(builder);
     builder = filters::register_shared(builder, ir);
     for e in &ir.enums {
-        let mut en = Enum::new(&e.name).description(e.description.clone().unwrap_or_else(|| format!("Values of {}.", e.name)));
+        let mut en =
+            Enum::new(&e.name).description(e.description.clone().unwrap_or_else(|| format!("Values of {}.", e.name)));
         for v in &e.values {
             en = en.item(EnumItem::new(v));
         }

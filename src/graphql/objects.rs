@@ -47,7 +47,10 @@ pub fn register(builder: SchemaBuilder, _ir: &Schema, model: &Model) -> SchemaBu
                         let key = key.clone();
                         FieldFuture::new(async move {
                             let row = ctx.parent_value.try_downcast_ref::<Row>()?;
-                            Ok(Some(FieldValue::value(to_graphql(row.values.get(&key).unwrap_or(&Json::Null), &ScalarType::Id))))
+                            Ok(Some(FieldValue::value(to_graphql(
+                                row.values.get(&key).unwrap_or(&Json::Null),
+                                &ScalarType::Id,
+                            ))))
                         })
                     })
                     .description(format!("Id of the related {} (no join needed).", b.target)),
@@ -86,25 +89,41 @@ pub fn register(builder: SchemaBuilder, _ir: &Schema, model: &Model) -> SchemaBu
 }
 
 /// The prefetched relation of the field being resolved (keyed by its response key).
-fn relation<'a>(row: &'a Row, ctx: &async_graphql::dynamic::ResolverContext<'_>) -> async_graphql::Result<&'a Relation> {
+fn relation<'a>(
+    row: &'a Row,
+    ctx: &async_graphql::dynamic::ResolverContext<'_>,
+) -> async_graphql::Result<&'a Relation> {
     let f = ctx.ctx.field();
     let key = f.alias().unwrap_or(f.name());
-    row.relations
-        .get(key)
-        .ok_or_else(|| ApiError::internal(format!("relation {key} was not loaded")).into())
+    row.relations.get(key).ok_or_else(|| ApiError::internal(format!("relation {key} was not loaded")).into())
 }
 
 /// `filter`, `orderBy`, `first`, `after`, `last`, `before` on a list field.
 pub fn list_arguments(f: Field, target: &str) -> Field {
-    f.argument(InputValue::new("filter", TypeRef::named(format!("{target}Filter"))).description("Only rows matching this filter."))
-        .argument(
-            InputValue::new("orderBy", TypeRef::named_nn_list(format!("{target}OrderBy")))
-                .description("Sort keys, most significant first; id is always the last tie-breaker."),
-        )
-        .argument(InputValue::new("first", TypeRef::named(TypeRef::INT)).description("Page size, from the start or after `after` (default 20, at most 100)."))
-        .argument(InputValue::new("after", TypeRef::named(TypeRef::STRING)).description("Rows after this cursor (an `endCursor` or edge cursor)."))
-        .argument(InputValue::new("last", TypeRef::named(TypeRef::INT)).description("Page size, from the end or before `before`."))
-        .argument(InputValue::new("before", TypeRef::named(TypeRef::STRING)).description("Rows before this cursor (a `startCursor` or edge cursor)."))
+    f.argument(
+        InputValue::new("filter", TypeRef::named(format!("{target}Filter")))
+            .description("Only rows matching this filter."),
+    )
+    .argument(
+        InputValue::new("orderBy", TypeRef::named_nn_list(format!("{target}OrderBy")))
+            .description("Sort keys, most significant first; id is always the last tie-breaker."),
+    )
+    .argument(
+        InputValue::new("first", TypeRef::named(TypeRef::INT))
+            .description("Page size, from the start or after `after` (default 20, at most 100)."),
+    )
+    .argument(
+        InputValue::new("after", TypeRef::named(TypeRef::STRING))
+            .description("Rows after this cursor (an `endCursor` or edge cursor)."),
+    )
+    .argument(
+        InputValue::new("last", TypeRef::named(TypeRef::INT))
+            .description("Page size, from the end or before `before`."),
+    )
+    .argument(
+        InputValue::new("before", TypeRef::named(TypeRef::STRING))
+            .description("Rows before this cursor (a `startCursor` or edge cursor)."),
+    )
 }
 
 fn connection(model: &Model) -> Object {

@@ -9,7 +9,6 @@ use crate::model::{Model, naming};
 use crate::sql::fetch::{Loader, Sel};
 use crate::sql::{SqlCtx, write};
 use async_graphql::dynamic::{Field, FieldFuture, FieldValue, InputValue, Object, ResolverContext, TypeRef};
-use sea_orm::TransactionTrait;
 use std::sync::Arc;
 
 struct Call<'a> {
@@ -81,7 +80,7 @@ pub fn mutations(mutation: Object, model: &Model) -> Object {
             FieldFuture::new(async move {
                 let call = start(&ctx, &name)?;
                 let input = input_arg(&ctx)?;
-                let txn = call.state.db.begin().await.map_err(ApiError::from)?;
+                let txn = crate::db::begin_write(&call.state.db).await.map_err(ApiError::from)?;
                 let loader = Loader::new(&txn, &call.state.ir, call.state.limits());
                 let id = write::insert(&txn, &loader.cx, call.model, &input).await?;
                 let row = loader.by_id(call.model, &id, call.sel.children.iter().collect()).await?;
@@ -90,7 +89,10 @@ pub fn mutations(mutation: Object, model: &Model) -> Object {
                 Ok(Some(FieldValue::owned_any(row.ok_or_else(|| ApiError::internal("created row vanished"))?)))
             })
         })
-        .argument(InputValue::new("input", TypeRef::named_nn(format!("Create{name}Input"))).description("The new row's fields."))
+        .argument(
+            InputValue::new("input", TypeRef::named_nn(format!("Create{name}Input")))
+                .description("The new row's fields."),
+        )
         .description(format!("Creates a {name} and returns it."))
     };
     let update = {
@@ -100,7 +102,7 @@ pub fn mutations(mutation: Object, model: &Model) -> Object {
             FieldFuture::new(async move {
                 let call = start(&ctx, &name)?;
                 let (id, input) = (id_arg(&ctx)?, input_arg(&ctx)?);
-                let txn = call.state.db.begin().await.map_err(ApiError::from)?;
+                let txn = crate::db::begin_write(&call.state.db).await.map_err(ApiError::from)?;
                 let loader = Loader::new(&txn, &call.state.ir, call.state.limits());
                 if !write::update(&txn, &loader.cx, call.model, &id, &input).await? {
                     return Err(not_found(&name, &id).into());
@@ -112,7 +114,10 @@ pub fn mutations(mutation: Object, model: &Model) -> Object {
             })
         })
         .argument(InputValue::new("id", TypeRef::named_nn(TypeRef::ID)).description(&id_doc))
-        .argument(InputValue::new("input", TypeRef::named_nn(format!("Update{name}Input"))).description("The fields to change."))
+        .argument(
+            InputValue::new("input", TypeRef::named_nn(format!("Update{name}Input")))
+                .description("The fields to change."),
+        )
         .description(format!("Changes a {name} and returns it; NOT_FOUND when there is no such row."))
     };
     let delete = {
@@ -122,7 +127,7 @@ pub fn mutations(mutation: Object, model: &Model) -> Object {
             FieldFuture::new(async move {
                 let call = start(&ctx, &name)?;
                 let id = id_arg(&ctx)?;
-                let txn = call.state.db.begin().await.map_err(ApiError::from)?;
+                let txn = crate::db::begin_write(&call.state.db).await.map_err(ApiError::from)?;
                 let loader = Loader::new(&txn, &call.state.ir, call.state.limits());
                 let row = loader.by_id(call.model, &id, call.sel.children.iter().collect()).await?;
                 let row = row.ok_or_else(|| not_found(&name, &id))?;

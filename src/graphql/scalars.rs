@@ -17,18 +17,30 @@ pub fn register(builder: SchemaBuilder) -> SchemaBuilder {
         .item(EnumItem::new("DESC").description("Largest first."));
     let page_info = Object::new("PageInfo")
         .description("Where a page sits in the whole list (Relay cursor connections).")
-        .field(page_field("hasNextPage", TypeRef::named_nn(TypeRef::BOOLEAN), "Whether more rows follow this page.", |c| {
-            Value::Boolean(c.has_next_page)
-        }))
-        .field(page_field("hasPreviousPage", TypeRef::named_nn(TypeRef::BOOLEAN), "Whether rows precede this page.", |c| {
-            Value::Boolean(c.has_previous_page)
-        }))
-        .field(page_field("startCursor", TypeRef::named(TypeRef::STRING), "Cursor of the first row; pass as `before` for the previous page.", |c| {
-            c.edges.first().map(|e| Value::from(e.cursor.clone())).unwrap_or(Value::Null)
-        }))
-        .field(page_field("endCursor", TypeRef::named(TypeRef::STRING), "Cursor of the last row; pass as `after` for the next page.", |c| {
-            c.edges.last().map(|e| Value::from(e.cursor.clone())).unwrap_or(Value::Null)
-        }));
+        .field(page_field(
+            "hasNextPage",
+            TypeRef::named_nn(TypeRef::BOOLEAN),
+            "Whether more rows follow this page.",
+            |c| Value::Boolean(c.has_next_page),
+        ))
+        .field(page_field(
+            "hasPreviousPage",
+            TypeRef::named_nn(TypeRef::BOOLEAN),
+            "Whether rows precede this page.",
+            |c| Value::Boolean(c.has_previous_page),
+        ))
+        .field(page_field(
+            "startCursor",
+            TypeRef::named(TypeRef::STRING),
+            "Cursor of the first row; pass as `before` for the previous page.",
+            |c| c.edges.first().map(|e| Value::from(e.cursor.clone())).unwrap_or(Value::Null),
+        ))
+        .field(page_field(
+            "endCursor",
+            TypeRef::named(TypeRef::STRING),
+            "Cursor of the last row; pass as `after` for the next page.",
+            |c| c.edges.last().map(|e| Value::from(e.cursor.clone())).unwrap_or(Value::Null),
+        ));
     builder.register(datetime).register(json).register(direction).register(page_info)
 }
 

@@ -17,7 +17,8 @@ const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
 pub async fn post(State(s): State<HttpState>, headers: HeaderMap, body: Body) -> axum::response::Response {
     let modern = accepts_graphql_response(&headers);
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    if !(content_type.starts_with("application/json") || content_type.starts_with("application/graphql-response+json")) {
+    if !(content_type.starts_with("application/json") || content_type.starts_with("application/graphql-response+json"))
+    {
         return error_response(
             modern,
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -38,7 +39,11 @@ pub async fn post(State(s): State<HttpState>, headers: HeaderMap, body: Body) ->
     let batch: BatchRequest = match serde_json::from_slice(&bytes) {
         Ok(b) => b,
         Err(e) => {
-            return error_response(modern, StatusCode::BAD_REQUEST, ApiError::bad_input(format!("invalid GraphQL request body: {e}")));
+            return error_response(
+                modern,
+                StatusCode::BAD_REQUEST,
+                ApiError::bad_input(format!("invalid GraphQL request body: {e}")),
+            );
         }
     };
     let caller = match caller(&s, &headers) {
@@ -58,11 +63,21 @@ pub async fn post(State(s): State<HttpState>, headers: HeaderMap, body: Body) ->
     respond(modern, response)
 }
 
-pub async fn get(State(s): State<HttpState>, headers: HeaderMap, RawQuery(query): RawQuery) -> axum::response::Response {
+pub async fn get(
+    State(s): State<HttpState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> axum::response::Response {
     let modern = accepts_graphql_response(&headers);
     let request = match async_graphql::http::parse_query_string(query.as_deref().unwrap_or("")) {
         Ok(r) => r,
-        Err(e) => return error_response(modern, StatusCode::BAD_REQUEST, ApiError::bad_input(format!("invalid GraphQL GET request: {e}"))),
+        Err(e) => {
+            return error_response(
+                modern,
+                StatusCode::BAD_REQUEST,
+                ApiError::bad_input(format!("invalid GraphQL GET request: {e}")),
+            );
+        }
     };
     if is_not_query(&request) {
         let mut resp = error_response(
@@ -86,7 +101,20 @@ fn caller(s: &HttpState, headers: &HeaderMap) -> Result<Caller, ApiError> {
 }
 
 async fn execute(s: &HttpState, request: Request, caller: Caller) -> Response {
-    s.app.schema.execute(request.data(caller)).await
+    with_codes(s.app.schema.execute(request.data(caller)).await)
+}
+
+/// Every error carries `extensions.code`: a request error (syntax, validation, limits) is the
+/// client's (`BAD_USER_INPUT`); an uncoded error at a field path is ours (`INTERNAL`).
+fn with_codes(mut r: Response) -> Response {
+    for e in &mut r.errors {
+        if e.extensions.as_ref().is_some_and(|x| x.get("code").is_some()) {
+            continue;
+        }
+        let code = if e.path.is_empty() { ErrorCode::BadUserInput } else { ErrorCode::Internal };
+        e.extensions.get_or_insert_with(Default::default).set("code", code.as_str());
+    }
+    r
 }
 
 /// Whether the selected operation of a GET request would change data.
@@ -102,11 +130,7 @@ fn is_not_query(request: &Request) -> bool {
 }
 
 fn accepts_graphql_response(headers: &HeaderMap) -> bool {
-    headers
-        .get_all(header::ACCEPT)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .any(|v| v.contains(GRAPHQL_RESPONSE))
+    headers.get_all(header::ACCEPT).iter().filter_map(|v| v.to_str().ok()).any(|v| v.contains(GRAPHQL_RESPONSE))
 }
 
 /// A request error: no `data`, and no error is about a field (a path).
@@ -133,7 +157,14 @@ fn error_response(modern: bool, status: StatusCode, e: ApiError) -> axum::respon
     let body = serde_json::to_vec(&serde_json::json!({ "errors": [err_json] })).expect("errors serialize");
     // Legacy `application/json` clients get 200 for GraphQL-level errors, except for limits
     // and authentication, which every client should see in the status too.
-    let status = if modern || matches!(status, StatusCode::PAYLOAD_TOO_LARGE | StatusCode::UNAUTHORIZED | StatusCode::METHOD_NOT_ALLOWED | StatusCode::UNSUPPORTED_MEDIA_TYPE) {
+    let status = if modern
+        || matches!(
+            status,
+            StatusCode::PAYLOAD_TOO_LARGE
+                | StatusCode::UNAUTHORIZED
+                | StatusCode::METHOD_NOT_ALLOWED
+                | StatusCode::UNSUPPORTED_MEDIA_TYPE
+        ) {
         status
     } else {
         StatusCode::OK

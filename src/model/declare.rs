@@ -59,6 +59,8 @@ pub(super) struct Declared<'a> {
     pub models: Vec<ModelDecl<'a>>,
     /// `type User { ... }` (no `@model`): profile fields for the built-in User.
     pub user: Option<TypeDecl<'a>>,
+    /// Declared types that are neither enums nor models (each already reported).
+    pub others: Vec<String>,
 }
 
 impl Declared<'_> {
@@ -240,6 +242,7 @@ fn object_def<'a>(
         return;
     }
     let Some(model_dir) = model_dir else {
+        out.others.push(name.to_string());
         cx.error(span, format!("type \"{name}\" has no @model: add @model to store it as a table, or remove it"));
         return;
     };

@@ -123,6 +123,11 @@ pub(super) fn build_field(
         );
         return None;
     }
+    if matches!(name, "and" | "or" | "not") {
+        let msg = format!("field name \"{name}\" is reserved: generated filters use and, or and not");
+        cx.error(span, msg);
+        return None;
+    }
     if !is_camel_case(name) {
         let fix = to_camel_case(name);
         cx.error(span.clone(), format!("field name \"{name}\" must be camelCase, e.g. \"{fix}\""));
@@ -172,6 +177,11 @@ fn resolve_type(cx: &mut Cx, d: &Declared, src: Src, ty: &Positioned<Type>) -> O
         "File" => Base::Scalar(ScalarType::File),
         n if d.enum_def(n).is_some() => Base::Scalar(ScalarType::Enum(n.to_string())),
         n if d.is_model(n) => Base::Model(n.to_string()),
+        n if d.others.iter().any(|o| o == n) => {
+            let msg = format!("\"{n}\" cannot be a field type: only scalars, enums and @model types can");
+            cx.error(src.span(ty.pos), msg);
+            return None;
+        }
         n => {
             let hint = match n {
                 "AWSDateTime" | "AWSTimestamp" | "Date" | "Timestamp" => " (use DateTime)".into(),

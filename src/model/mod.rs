@@ -44,7 +44,18 @@ pub fn load_dir(dir: &Path) -> Result<Schema, Vec<Diagnostic>> {
         })?;
         sources.push((path.display().to_string(), text));
     }
-    parse_sources(&sources)
+    let mut schema = parse_sources(&sources)?;
+    // The recorded hash names files relative to the schema directory, so it does not depend
+    // on where the server was started from.
+    let relative: Vec<(String, String)> = sources
+        .iter()
+        .map(|(p, t)| {
+            let rel = Path::new(p).strip_prefix(dir).map(|r| r.display().to_string()).unwrap_or_else(|_| p.clone());
+            (rel, t.clone())
+        })
+        .collect();
+    schema.sdl_hash = parse::sdl_hash(&relative);
+    Ok(schema)
 }
 
 fn collect_graphql_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) -> std::io::Result<()> {

@@ -65,24 +65,28 @@ pub fn plural(name: &str) -> String {
         ("shelf", "shelves"),
     ];
     const UNCOUNTABLE: &[&str] = &[
-        "data", "info", "information", "media", "news", "series", "species", "sheep", "fish",
-        "deer", "equipment", "metadata", "feedback", "software", "settings",
+        "data",
+        "info",
+        "information",
+        "media",
+        "news",
+        "series",
+        "species",
+        "sheep",
+        "fish",
+        "deer",
+        "equipment",
+        "metadata",
+        "feedback",
+        "software",
+        "settings",
     ];
     // Split off the last word of a camel/Pascal name.
-    let split = name
-        .char_indices()
-        .rev()
-        .find(|(_, c)| c.is_uppercase())
-        .map(|(i, _)| i)
-        .unwrap_or(0);
+    let split = name.char_indices().rev().find(|(_, c)| c.is_uppercase()).map(|(i, _)| i).unwrap_or(0);
     let (head, last) = name.split_at(split);
     let lower = last.to_lowercase();
     let keep_case = |word: &str| -> String {
-        if last.chars().next().is_some_and(|c| c.is_uppercase()) {
-            upper_first(word)
-        } else {
-            word.to_string()
-        }
+        if last.chars().next().is_some_and(|c| c.is_uppercase()) { upper_first(word) } else { word.to_string() }
     };
     if UNCOUNTABLE.contains(&lower.as_str()) {
         return name.to_string();

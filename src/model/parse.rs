@@ -94,7 +94,7 @@ fn syntax_message(e: &parser::Error) -> String {
 }
 
 /// Hex SHA-256 over every file's name and text, in order.
-fn sdl_hash(sources: &[(String, String)]) -> String {
+pub(crate) fn sdl_hash(sources: &[(String, String)]) -> String {
     let mut h = Sha256::new();
     for (file, text) in sources {
         h.update(file.as_bytes());

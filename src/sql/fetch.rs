@@ -2,7 +2,9 @@
 //! selection in one statement for all parent rows at once (per-parent pages via window
 //! functions). The statement count depends on the query's shape, never on the row count.
 
-use super::list::{ListArgs, PageLimits, count_query, grouped_count_query, grouped_page_query, page_query, select_columns};
+use super::list::{
+    ListArgs, PageLimits, count_query, grouped_count_query, grouped_page_query, page_query, select_columns,
+};
 use super::rows::decode;
 use super::{Connection, Relation, Row, SqlCtx, col, columns};
 use crate::error::{ApiError, ApiResult};
@@ -136,7 +138,8 @@ impl<'a, C: ConnectionTrait + Sync> Loader<'a, C> {
                             }
                         }
                         for r in rows.iter_mut() {
-                            let parent = r.values.get(&b.id_field).and_then(|v| v.as_str()).and_then(|id| by_id.get(id));
+                            let parent =
+                                r.values.get(&b.id_field).and_then(|v| v.as_str()).and_then(|id| by_id.get(id));
                             r.relations.insert(key.to_string(), Relation::One(parent.cloned().map(Box::new)));
                         }
                     }
@@ -144,7 +147,12 @@ impl<'a, C: ConnectionTrait + Sync> Loader<'a, C> {
                         let target = self.cx.model(&h.target);
                         let fk = match target.field(&h.via).map(|f| &f.kind) {
                             Some(FieldKind::BelongsTo(b)) => b.column.clone(),
-                            _ => return Err(ApiError::internal(format!("{}.{} has no belongsTo {}", model.name, field.name, h.via))),
+                            _ => {
+                                return Err(ApiError::internal(format!(
+                                    "{}.{} has no belongsTo {}",
+                                    model.name, field.name, h.via
+                                )));
+                            }
                         };
                         let args = ListArgs::parse(target, &sels[0].args, self.limits)?;
                         let parents: Vec<String> = rows.iter().filter_map(|r| r.id().map(str::to_string)).collect();

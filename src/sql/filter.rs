@@ -9,8 +9,8 @@ use super::{ColumnSpec, SqlCtx, col, column_for};
 use crate::error::{ApiError, ApiResult};
 use crate::model::{FieldKind, Model, ScalarType};
 use async_graphql::Value as GqlValue;
-use serde_json::Value as Json;
 use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Query, SelectStatement};
+use serde_json::Value as Json;
 
 /// Compiles `filter` for rows of `model` under table alias `alias`.
 pub fn filter_condition(cx: &SqlCtx, model: &Model, alias: &str, filter: &GqlValue) -> ApiResult<Condition> {
@@ -49,9 +49,8 @@ fn field_condition(cx: &SqlCtx, model: &Model, alias: &str, key: &str, value: &G
     if let Some(spec) = column_for(model, key) {
         return column_condition(cx, &spec, alias, value);
     }
-    let field = model
-        .field(key)
-        .ok_or_else(|| ApiError::bad_input(format!("{}Filter has no field {key}", model.name)))?;
+    let field =
+        model.field(key).ok_or_else(|| ApiError::bad_input(format!("{}Filter has no field {key}", model.name)))?;
     match &field.kind {
         FieldKind::BelongsTo(b) => {
             // The parent row must match: fk IN (SELECT id FROM parent WHERE ...).
@@ -87,7 +86,9 @@ fn field_condition(cx: &SqlCtx, model: &Model, alias: &str, key: &str, value: &G
                             .cond_where(inner);
                         Expr::not_exists(q)
                     }
-                    other => return Err(ApiError::bad_input(format!("{}ListFilter has no operator {other}", target.name))),
+                    other => {
+                        return Err(ApiError::bad_input(format!("{}ListFilter has no operator {other}", target.name)));
+                    }
                 });
             }
             Ok(cond)

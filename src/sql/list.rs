@@ -32,7 +32,8 @@ pub struct ListArgs {
 
 impl ListArgs {
     pub fn parse(model: &Model, args: &[(Name, GqlValue)], limits: PageLimits) -> ApiResult<ListArgs> {
-        let arg = |n: &str| args.iter().find(|(k, _)| k.as_str() == n).map(|(_, v)| v).filter(|v| **v != GqlValue::Null);
+        let arg =
+            |n: &str| args.iter().find(|(k, _)| k.as_str() == n).map(|(_, v)| v).filter(|v| **v != GqlValue::Null);
         let count = |n: &str| -> ApiResult<Option<u64>> {
             let Some(v) = arg(n) else { return Ok(None) };
             let GqlValue::Number(num) = v else {
@@ -43,7 +44,10 @@ impl ListArgs {
                 return Err(ApiError::invalid_field(n, format!("{n} must not be negative")));
             }
             if k > i64::from(limits.max) {
-                return Err(ApiError::invalid_field(n, format!("{n} must be at most {} (the maximum page size)", limits.max)));
+                return Err(ApiError::invalid_field(
+                    n,
+                    format!("{n} must be at most {} (the maximum page size)", limits.max),
+                ));
             }
             Ok(Some(k as u64))
         };
@@ -117,9 +121,10 @@ fn order_keys(model: &Model, order_by: Option<&GqlValue>) -> ApiResult<Vec<Order
                 GqlValue::Null => continue,
                 _ => return Err(ApiError::invalid_field("orderBy", "order direction must be ASC or DESC")),
             };
-            let spec = column_for(model, field.as_str())
-                .filter(|c| !c.list && c.ty != ScalarType::Json)
-                .ok_or_else(|| ApiError::invalid_field("orderBy", format!("{} cannot be ordered by {field}", model.name)))?;
+            let spec =
+                column_for(model, field.as_str()).filter(|c| !c.list && c.ty != ScalarType::Json).ok_or_else(|| {
+                    ApiError::invalid_field("orderBy", format!("{} cannot be ordered by {field}", model.name))
+                })?;
             if !keys.iter().any(|k| k.spec.key == spec.key) {
                 keys.push(OrderKey { spec, desc });
             }

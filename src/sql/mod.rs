@@ -15,8 +15,8 @@ pub mod write;
 use crate::model::{FieldKind, Model, ScalarType, Schema};
 use sea_orm::DatabaseBackend;
 use sea_orm::sea_query::{Alias, Expr};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// A stored column of a model as the SQL layer sees it.
 #[derive(Debug, Clone)]

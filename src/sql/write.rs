@@ -78,14 +78,22 @@ fn check_rules(model: &Model, spec: &ColumnSpec, v: &Json) -> ApiResult<()> {
         }
     }
     if s.ty == ScalarType::DateTime && !s.list && v.as_str().and_then(super::values::parse_datetime).is_none() {
-        return Err(ApiError::invalid_field(key, format!("{key} must be an RFC 3339 DateTime such as 2026-01-31T12:00:00Z")));
+        return Err(ApiError::invalid_field(
+            key,
+            format!("{key} must be an RFC 3339 DateTime such as 2026-01-31T12:00:00Z"),
+        ));
     }
     Ok(())
 }
 
 /// Values to write for the input's fields (absent fields are left out, so column defaults
 /// apply on create and values stay on update).
-fn assignments(cx: &SqlCtx, model: &Model, input: &Map<String, Json>, create: bool) -> ApiResult<Vec<(String, SimpleExpr)>> {
+fn assignments(
+    cx: &SqlCtx,
+    model: &Model,
+    input: &Map<String, Json>,
+    create: bool,
+) -> ApiResult<Vec<(String, SimpleExpr)>> {
     let mut out = Vec::new();
     for spec in columns(model) {
         let Some(v) = input.get(&spec.key) else { continue };
@@ -98,7 +106,12 @@ fn assignments(cx: &SqlCtx, model: &Model, input: &Map<String, Json>, create: bo
 }
 
 /// Inserts a row; returns its new id.
-pub async fn insert<C: ConnectionTrait>(conn: &C, cx: &SqlCtx<'_>, model: &Model, input: &Map<String, Json>) -> ApiResult<String> {
+pub async fn insert<C: ConnectionTrait>(
+    conn: &C,
+    cx: &SqlCtx<'_>,
+    model: &Model,
+    input: &Map<String, Json>,
+) -> ApiResult<String> {
     validate(model, input, true)?;
     let id = uuid::Uuid::now_v7().to_string();
     let ts = datetime(now(), cx.backend);
@@ -116,7 +129,13 @@ pub async fn insert<C: ConnectionTrait>(conn: &C, cx: &SqlCtx<'_>, model: &Model
 }
 
 /// Updates the fields present in `input`; `false` when no row has that id.
-pub async fn update<C: ConnectionTrait>(conn: &C, cx: &SqlCtx<'_>, model: &Model, id: &str, input: &Map<String, Json>) -> ApiResult<bool> {
+pub async fn update<C: ConnectionTrait>(
+    conn: &C,
+    cx: &SqlCtx<'_>,
+    model: &Model,
+    id: &str,
+    input: &Map<String, Json>,
+) -> ApiResult<bool> {
     validate(model, input, false)?;
     let mut q = Query::update();
     q.table(Alias::new(&model.table));

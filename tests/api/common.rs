@@ -39,7 +39,16 @@ impl TestServer {
         let task = tokio::spawn(async move {
             ferrobase::http::serve(app, listener).await.expect("serve");
         });
-        TestServer { url, key: state.service_key.clone(), state, backend, client: reqwest::Client::new(), dir, db, task }
+        TestServer {
+            url,
+            key: state.service_key.clone(),
+            state,
+            backend,
+            client: reqwest::Client::new(),
+            dir,
+            db,
+            task,
+        }
     }
 
     /// Stops the server and drops a PostgreSQL database.
@@ -56,7 +65,8 @@ impl TestServer {
 
     /// POSTs a GraphQL request with `Bearer <token>`, or with no Authorization header.
     pub async fn gql_as(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
-        let mut req = self.client.post(format!("{}/graphql", self.url)).json(&json!({ "query": query, "variables": variables }));
+        let mut req =
+            self.client.post(format!("{}/graphql", self.url)).json(&json!({ "query": query, "variables": variables }));
         if let Some(t) = token {
             req = req.bearer_auth(t);
         }

@@ -40,7 +40,8 @@ async fn create_read_update_delete_round_trip() {
         assert_eq!(created["createdAt"], created["updatedAt"]);
 
         // Read back by id.
-        let read = s.data("query($id: ID!) { post(id: $id) { id title tags author { email } } }", json!({ "id": id })).await;
+        let read =
+            s.data("query($id: ID!) { post(id: $id) { id title tags author { email } } }", json!({ "id": id })).await;
         assert_eq!(read["post"]["title"], "Post hello");
         assert_eq!(read["post"]["author"]["email"], "ada@example.com");
 
@@ -61,7 +62,9 @@ async fn create_read_update_delete_round_trip() {
         assert!(upd["updatedAt"].as_str() > upd["createdAt"].as_str(), "updatedAt moves: {upd}");
 
         // Delete returns the row as it was; then it is gone.
-        let del = s.data("mutation($id: ID!) { deletePost(id: $id) { id title author { email } } }", json!({ "id": id })).await;
+        let del = s
+            .data("mutation($id: ID!) { deletePost(id: $id) { id title author { email } } }", json!({ "id": id }))
+            .await;
         assert_eq!(del["deletePost"]["title"], "New");
         assert_eq!(del["deletePost"]["author"]["email"], "ada@example.com");
         let gone = s.data("query($id: ID!) { post(id: $id) { id } }", json!({ "id": id })).await;
@@ -75,7 +78,9 @@ async fn missing_rows_are_not_found() {
     for backend in backends() {
         let s = TestServer::start(backend, BLOG).await;
         let missing = "01900000-0000-7000-8000-000000000000";
-        let r = s.gql("mutation($id: ID!) { updatePost(id: $id, input: { title: \"x\" }) { id } }", json!({ "id": missing })).await;
+        let r = s
+            .gql("mutation($id: ID!) { updatePost(id: $id, input: { title: \"x\" }) { id } }", json!({ "id": missing }))
+            .await;
         assert_eq!(error_code(&r), "NOT_FOUND", "{backend:?}: {r}");
         let r = s.gql("mutation($id: ID!) { deletePost(id: $id) { id } }", json!({ "id": missing })).await;
         assert_eq!(error_code(&r), "NOT_FOUND", "{backend:?}: {r}");
@@ -88,7 +93,10 @@ async fn relations_resolve_both_ways_and_on_delete_rules_hold() {
     for backend in backends() {
         let s = TestServer::start(backend, BLOG).await;
         let author = create_user(&s, "bo@example.com").await;
-        let cat = s.data("mutation { createCategory(input: { name: \"Rust\" }) { id } }", json!({})).await["createCategory"]["id"].clone();
+        let cat =
+            s.data("mutation { createCategory(input: { name: \"Rust\" }) { id } }", json!({})).await["createCategory"]
+                ["id"]
+                .clone();
         let post = new_post(&s, &author, "p1", json!({ "categoryId": cat })).await;
         let pid = post["id"].clone();
         for body in ["one", "two", "three"] {
@@ -108,14 +116,16 @@ async fn relations_resolve_both_ways_and_on_delete_rules_hold() {
         assert_eq!(q["category"]["posts"]["totalCount"], 1);
         assert_eq!(p["category"]["name"], "Rust");
         assert_eq!(p["comments"]["totalCount"], 3);
-        let bodies: Vec<&str> = p["comments"]["nodes"].as_array().unwrap().iter().map(|c| c["body"].as_str().unwrap()).collect();
+        let bodies: Vec<&str> =
+            p["comments"]["nodes"].as_array().unwrap().iter().map(|c| c["body"].as_str().unwrap()).collect();
         assert_eq!(bodies, ["one", "three", "two"]);
         assert_eq!(p["comments"]["nodes"][0]["post"]["slug"], "p1");
 
         // RESTRICT: the author cannot go while posts refer to it (raw delete through the DB).
         // SET_NULL: deleting the category clears post.categoryId.
         s.data("mutation($id: ID!) { deleteCategory(id: $id) { id } }", json!({ "id": cat })).await;
-        let after = s.data("query($id: ID!) { post(id: $id) { categoryId category { name } } }", json!({ "id": pid })).await;
+        let after =
+            s.data("query($id: ID!) { post(id: $id) { categoryId category { name } } }", json!({ "id": pid })).await;
         assert_eq!(after["post"]["categoryId"], Value::Null);
         assert_eq!(after["post"]["category"], Value::Null);
         // CASCADE: deleting the post deletes its comments.

@@ -76,7 +76,8 @@ schema { query: Q }
 directive @model(plural: String) on OBJECT
 directive @cache on FIELD_DEFINITION
 type Helper { a: Int }
-enum Mood { HAPPY }"#,
+enum Mood { HAPPY }
+type Uses @model { helper: Helper }"#,
         ),
         ("b.graphql", "enum Mood { SAD }"),
     ]);
@@ -93,8 +94,9 @@ enum Mood { HAPPY }"#,
     assert_error(&e, "a.graphql:8:1: a `schema { ... }` definition is not supported");
     assert_error(&e, "a.graphql:10:12: custom directive @cache is not supported");
     assert_error(&e, "a.graphql:11:6: type \"Helper\" has no @model: add @model to store it as a table, or remove it");
+    assert_error(&e, "a.graphql:13:28: \"Helper\" cannot be a field type: only scalars, enums and @model types can");
     assert_error(&e, "b.graphql:1:6: duplicate type \"Mood\" (first declared at a.graphql:12:6)");
-    assert_eq!(e.len(), 11, "{e:#?}");
+    assert_eq!(e.len(), 12, "{e:#?}");
 }
 
 #[test]
@@ -128,6 +130,7 @@ type Item @model {
   Title: String
   name: String
   name: Int
+  not: Boolean
 }"#,
     );
     assert_error(&e, "s.graphql:1:6: model name \"blog_post\" must be PascalCase, e.g. \"BlogPost\"");
@@ -138,7 +141,8 @@ type Item @model {
     assert_error(&e, "s.graphql:6:3: field name \"__secret\" is reserved");
     assert_error(&e, "s.graphql:7:3: field name \"Title\" must be camelCase, e.g. \"title\"");
     assert_error(&e, "s.graphql:9:3: duplicate field \"name\" in Item (first declared at 8:3)");
-    assert_eq!(e.len(), 8, "{e:#?}");
+    assert_error(&e, "s.graphql:10:3: field name \"not\" is reserved: generated filters use and, or and not");
+    assert_eq!(e.len(), 9, "{e:#?}");
 }
 
 #[test]
