@@ -9,3 +9,5 @@ mod filters;
 mod pagination;
 mod validation;
 mod injection;
+mod cli;
+mod introspection;
