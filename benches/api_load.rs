@@ -118,7 +118,7 @@ async fn start_server(dir: &std::path::Path, db_url: &str) -> Server {
     std::fs::write(schema_dir.join("app.graphql"), SCHEMA).expect("schema");
     let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
     let key = "bench-service-key".to_string();
-    let child = Command::new(env!("CARGO_BIN_EXE_ferrobase"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ferrobase"))
         .args(["--listen", &format!("127.0.0.1:{port}"), "--database-url", db_url])
         .arg("--data-dir")
         .arg(dir.join("data"))
@@ -137,6 +137,8 @@ async fn start_server(dir: &std::path::Path, db_url: &str) -> Server {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("ferrobase did not start");
 }
 

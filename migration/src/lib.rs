@@ -24,27 +24,13 @@ pub const USERS_TABLE: &str = "users";
 
 /// Columns of `users` owned by the system migrations; declared `User` profile fields may never
 /// create, alter or drop them.
-pub const USERS_SYSTEM_COLUMNS: &[&str] = &[
-    "id",
-    "email",
-    "email_verified",
-    "roles",
-    "password_hash",
-    "disabled",
-    "created_at",
-    "updated_at",
-];
+pub const USERS_SYSTEM_COLUMNS: &[&str] =
+    &["id", "email", "email_verified", "roles", "password_hash", "disabled", "created_at", "updated_at"];
 
 /// Table names a declared model may not use: present and planned system tables. Every name
 /// starting with `ferrobase_` is reserved as well (see [`is_reserved_table`]).
-pub const RESERVED_TABLES: &[&str] = &[
-    "users",
-    "sessions",
-    "files",
-    "push_subscriptions",
-    "outbox",
-    "seaql_migrations",
-];
+pub const RESERVED_TABLES: &[&str] =
+    &["users", "sessions", "files", "push_subscriptions", "outbox", "seaql_migrations"];
 
 /// Whether a model table name collides with a system table.
 pub fn is_reserved_table(name: &str) -> bool {
@@ -57,10 +43,7 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![
-            Box::new(m0001_users_sessions::Migration),
-            Box::new(m0002_schema_history::Migration),
-        ]
+        vec![Box::new(m0001_users_sessions::Migration), Box::new(m0002_schema_history::Migration)]
     }
 
     fn migration_table_name() -> DynIden {

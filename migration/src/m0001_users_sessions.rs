@@ -53,11 +53,7 @@ impl MigrationTrait for Migration {
                             .not_null()
                             .default(Expr::cust(bool_literal(b, false))),
                     )
-                    .col(
-                        column(Users::Roles, SqlType::Json, b)
-                            .not_null()
-                            .default(Expr::cust("'[]'")),
-                    )
+                    .col(column(Users::Roles, SqlType::Json, b).not_null().default(Expr::cust("'[]'")))
                     .col(column(Users::PasswordHash, SqlType::Text, b).null())
                     .col(
                         column(Users::Disabled, SqlType::Boolean, b)
@@ -71,12 +67,7 @@ impl MigrationTrait for Migration {
             .await?;
         manager
             .create_index(
-                Index::create()
-                    .name("uq_users_email")
-                    .table(Users::Table)
-                    .col(Users::Email)
-                    .unique()
-                    .to_owned(),
+                Index::create().name("uq_users_email").table(Users::Table).col(Users::Email).unique().to_owned(),
             )
             .await?;
 
@@ -84,11 +75,7 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(Sessions::Table)
-                    .col(
-                        column(Sessions::Id, SqlType::Text, b)
-                            .not_null()
-                            .primary_key(),
-                    )
+                    .col(column(Sessions::Id, SqlType::Text, b).not_null().primary_key())
                     .col(column(Sessions::UserId, SqlType::Text, b).not_null())
                     .col(column(Sessions::FamilyId, SqlType::Text, b).not_null())
                     .col(column(Sessions::RefreshTokenHash, SqlType::Text, b).not_null())
@@ -108,11 +95,7 @@ impl MigrationTrait for Migration {
             )
             .await?;
         for (name, col, unique) in [
-            (
-                "uq_sessions_refresh_token_hash",
-                Sessions::RefreshTokenHash,
-                true,
-            ),
+            ("uq_sessions_refresh_token_hash", Sessions::RefreshTokenHash, true),
             ("idx_sessions_user_id", Sessions::UserId, false),
             ("idx_sessions_family_id", Sessions::FamilyId, false),
         ] {
@@ -127,12 +110,8 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_table(Table::drop().table(Sessions::Table).to_owned())
-            .await?;
-        manager
-            .drop_table(Table::drop().table(Users::Table).to_owned())
-            .await
+        manager.drop_table(Table::drop().table(Sessions::Table).to_owned()).await?;
+        manager.drop_table(Table::drop().table(Users::Table).to_owned()).await
     }
 
     fn use_transaction(&self) -> Option<bool> {

@@ -36,10 +36,7 @@ impl MigrationTrait for Migration {
                             .auto_increment()
                             .primary_key(),
                     )
-                    .col(
-                        column(FerrobaseSchemaMigrations::AppliedAt, SqlType::DateTime, b)
-                            .not_null(),
-                    )
+                    .col(column(FerrobaseSchemaMigrations::AppliedAt, SqlType::DateTime, b).not_null())
                     .col(column(FerrobaseSchemaMigrations::SdlHash, SqlType::Text, b).not_null())
                     .col(column(FerrobaseSchemaMigrations::Plan, SqlType::Text, b).not_null())
                     .col(column(FerrobaseSchemaMigrations::Snapshot, SqlType::Text, b).not_null())
@@ -49,13 +46,7 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_table(
-                Table::drop()
-                    .table(FerrobaseSchemaMigrations::Table)
-                    .to_owned(),
-            )
-            .await
+        manager.drop_table(Table::drop().table(FerrobaseSchemaMigrations::Table).to_owned()).await
     }
 
     fn use_transaction(&self) -> Option<bool> {

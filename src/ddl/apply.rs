@@ -121,7 +121,7 @@ async fn check_foreign_keys(txn: &DatabaseTransaction) -> anyhow::Result<()> {
 /// Turns a failed statement into a message naming the plan line, the database's words and, for
 /// the usual causes, what to do about it.
 fn explain(change: &Change, sql: &str, err: DbErr) -> anyhow::Error {
-    let msg = err.to_string();
+    let msg = database_message(&err);
     let lower = msg.to_lowercase();
     let hint = if lower.contains("contains null values") || lower.contains("not null constraint failed") {
         "\n  hint: existing rows have no value for a column that is now required: give the field a \
@@ -136,4 +136,22 @@ fn explain(change: &Change, sql: &str, err: DbErr) -> anyhow::Error {
         ""
     };
     anyhow!("{}\n  the database refused: {msg}\n  statement: {sql}{hint}", change.description)
+}
+
+/// The database's own message (plus PostgreSQL's detail line), without driver decoration.
+fn database_message(err: &DbErr) -> String {
+    use sea_orm::RuntimeErr;
+    use sea_orm::sqlx::{Error as SqlxError, postgres::PgDatabaseError};
+    if let DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) = err
+        && let SqlxError::Database(db_err) = e.as_ref()
+    {
+        let mut msg = db_err.message().to_string();
+        if let Some(detail) = db_err.try_downcast_ref::<PgDatabaseError>().and_then(|pg| pg.detail()) {
+            msg.push_str(" (");
+            msg.push_str(detail);
+            msg.push(')');
+        }
+        return msg;
+    }
+    err.to_string()
 }

@@ -277,7 +277,7 @@ fn alter_column(t: &str, oc: &Column, nc: &Column, backend: DbBackend) -> Vec<Ch
     }
     if oc.nullable != nc.nullable {
         if nc.nullable {
-            mid.push(safe('~', format!("make {t}.{c} optional (DROP NOT NULL)"), sql(st::alter_nullable(t, c, true))));
+            mid.push(safe('~', format!("make {t}.{c} optional"), sql(st::alter_nullable(t, c, true))));
         } else {
             let mut stmts = Vec::new();
             let why = match &nc.default {
@@ -288,7 +288,7 @@ fn alter_column(t: &str, oc: &Column, nc: &Column, backend: DbBackend) -> Vec<Ch
                 None => "fails if a row has no value",
             };
             stmts.push(st::alter_nullable(t, c, false));
-            mid.push(risky(format!("make {t}.{c} required (NOT NULL)"), why, if pg { stmts } else { vec![] }));
+            mid.push(risky(format!("make {t}.{c} required"), why, if pg { stmts } else { vec![] }));
         }
     }
     [pre, mid, post].concat()

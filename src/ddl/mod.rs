@@ -20,7 +20,7 @@ mod tests;
 use crate::model::Schema;
 use anyhow::Context;
 use migration::sea_orm_migration::MigratorTrait;
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend};
 use std::fmt;
 
 pub use physical::PhysicalSchema;
@@ -31,7 +31,7 @@ const PG_LOCK_KEY: i64 = 0x6665_7272_6f62_6173; // "ferrobas"
 /// Runs the pending system migrations (users, sessions, history) in one transaction; on
 /// PostgreSQL under an advisory lock, so instances starting together do not race.
 pub async fn migrate_system(db: &DatabaseConnection) -> anyhow::Result<()> {
-    let txn = db.begin().await.context("cannot start the system migrations")?;
+    let txn = crate::db::begin_write(db).await.context("cannot start the system migrations")?;
     if db.get_database_backend() == DbBackend::Postgres {
         txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({PG_LOCK_KEY})"))
             .await

@@ -8,7 +8,7 @@ use crate::model::OnDelete;
 use sea_orm::DbBackend;
 use sea_orm::sea_query::{
     Alias, ColumnDef, ColumnType, Expr, ForeignKey, ForeignKeyAction, Index as SqIndex, IndexCreateStatement,
-    Table as SqTable, TableCreateStatement, TableForeignKey,
+    Table as SqTable, TableForeignKey,
 };
 
 fn a(name: &str) -> Alias {
@@ -62,35 +62,26 @@ pub fn foreign_key(table: &str, column: &str, r: &Reference) -> TableForeignKey 
         .clone()
 }
 
-/// `CREATE TABLE` for `t` under the name `as_name`, with the foreign keys `inline_fk` accepts.
-pub fn create_table(
-    t: &Table,
-    as_name: &str,
-    backend: DbBackend,
-    inline_fk: impl Fn(&Reference) -> bool,
-) -> TableCreateStatement {
+/// `CREATE TABLE` for `t`, with the foreign keys `inline_fk` accepts (the others are added
+/// later with [`add_foreign_key`]).
+pub fn build_create_table(t: &Table, backend: DbBackend, inline_fk: impl Fn(&Reference) -> bool) -> String {
     let mut create = SqTable::create();
-    create.table(a(as_name));
+    create.table(a(&t.name));
     for c in &t.columns {
         create.col(column_def(c, backend));
     }
     for c in &t.columns {
         if let Some(r) = c.references.as_ref().filter(|r| inline_fk(r)) {
             create.foreign_key(
-                &mut ForeignKey::create()
+                ForeignKey::create()
                     .name(fk_name(&t.name, &c.name))
-                    .from(a(as_name), a(&c.name))
+                    .from(a(&t.name), a(&c.name))
                     .to(a(&r.table), a(&r.column))
-                    .on_delete(action(r.on_delete))
-                    .to_owned(),
+                    .on_delete(action(r.on_delete)),
             );
         }
     }
-    create
-}
-
-pub fn build_create_table(t: &Table, backend: DbBackend, inline_fk: impl Fn(&Reference) -> bool) -> String {
-    backend.build(&create_table(t, &t.name, backend, inline_fk)).sql
+    backend.build(&create).sql
 }
 
 pub fn create_index(table: &str, idx: &Index) -> IndexCreateStatement {
@@ -198,11 +189,13 @@ pub struct SystemLive {
 pub fn sqlite_rebuild(old: &Table, new: &Table, system: Option<&SystemLive>) -> anyhow::Result<Vec<String>> {
     let backend = DbBackend::Sqlite;
     let tmp = format!("{}__ferrobase_rebuild", new.name);
-    let mut create = create_table(new, &tmp, backend, |_| true);
+    let mut create = SqTable::create();
+    create.table(a(&tmp));
+    // (column, SELECT expression) pairs copied from the old table.
     let mut copied: Vec<(String, String)> = Vec::new();
     let mut keep_indexes = Vec::new();
     if let Some(live) = system {
-        let mut system_cols = Vec::new();
+        // System columns first, in their live order and with their live definition.
         for lc in live.columns.iter().filter(|lc| old.column(&lc.name).is_none()) {
             let mut def = ColumnDef::new_with_type(a(&lc.name), ColumnType::custom(a(&lc.ty)));
             if lc.not_null {
@@ -214,57 +207,42 @@ pub fn sqlite_rebuild(old: &Table, new: &Table, system: Option<&SystemLive>) -> 
             if lc.primary_key {
                 def.primary_key();
             }
-            system_cols.push(def);
+            create.col(def);
             copied.push((lc.name.clone(), quote_ident(&lc.name)));
         }
-        // System columns first, in their live order, then the managed ones.
-        let mut full = SqTable::create();
-        full.table(a(&tmp));
-        for def in system_cols {
-            full.col(def);
-        }
-        for c in &new.columns {
-            full.col(column_def(c, backend));
-        }
-        for fk in &live.foreign_keys {
-            if old.column(&fk.column).is_some() {
-                continue;
-            }
+        for fk in live.foreign_keys.iter().filter(|fk| old.column(&fk.column).is_none()) {
             let Some(on_delete) = action_sql(&fk.on_delete) else {
                 anyhow::bail!("cannot rebuild {}: unknown ON DELETE action {}", new.name, fk.on_delete);
             };
-            full.foreign_key(
+            create.foreign_key(
                 ForeignKey::create()
                     .from(a(&tmp), a(&fk.column))
                     .to(a(&fk.ref_table), a(&fk.ref_column))
                     .on_delete(on_delete),
             );
         }
-        for c in &new.columns {
-            if let Some(r) = &c.references {
-                full.foreign_key(
-                    ForeignKey::create()
-                        .name(fk_name(&new.name, &c.name))
-                        .from(a(&tmp), a(&c.name))
-                        .to(a(&r.table), a(&r.column))
-                        .on_delete(action(r.on_delete)),
-                );
-            }
-        }
-        create = full;
-        for idx in &live.indexes {
-            if old.indexes.iter().any(|i| i.name == idx.name) || new.indexes.iter().any(|i| i.name == idx.name) {
-                continue;
-            }
-            match &idx.sql {
-                Some(sql) => keep_indexes.push(sql.clone()),
-                None => {} // automatic index of a PRIMARY KEY / UNIQUE column: comes back with it
-            }
+        // Indexes of the system migrations (automatic ones come back with their columns).
+        let managed = |name: &str| old.indexes.iter().chain(&new.indexes).any(|i| i.name == name);
+        keep_indexes.extend(live.indexes.iter().filter(|i| !managed(&i.name)).filter_map(|i| i.sql.clone()));
+    }
+    for c in &new.columns {
+        create.col(column_def(c, backend));
+    }
+    for c in &new.columns {
+        if let Some(r) = &c.references {
+            create.foreign_key(
+                ForeignKey::create()
+                    .name(fk_name(&new.name, &c.name))
+                    .from(a(&tmp), a(&c.name))
+                    .to(a(&r.table), a(&r.column))
+                    .on_delete(action(r.on_delete)),
+            );
         }
     }
     for c in &new.columns {
         let Some(oc) = old.column(&c.name) else { continue };
         let col = quote_ident(&c.name);
+        // A column that becomes NOT NULL with a default: rows without a value get the default.
         let expr = match (&c.default, oc.nullable && !c.nullable) {
             (Some(d), true) => format!("COALESCE({col}, {d})"),
             _ => col,

@@ -84,7 +84,6 @@ pub fn mutations(mutation: Object, model: &Model) -> Object {
                 let loader = Loader::new(&txn, &call.state.ir, call.state.limits());
                 let id = write::insert(&txn, &loader.cx, call.model, &input).await?;
                 let row = loader.by_id(call.model, &id, call.sel.children.iter().collect()).await?;
-                drop(loader);
                 txn.commit().await.map_err(ApiError::from)?;
                 Ok(Some(FieldValue::owned_any(row.ok_or_else(|| ApiError::internal("created row vanished"))?)))
             })
@@ -108,7 +107,6 @@ pub fn mutations(mutation: Object, model: &Model) -> Object {
                     return Err(not_found(&name, &id).into());
                 }
                 let row = loader.by_id(call.model, &id, call.sel.children.iter().collect()).await?;
-                drop(loader);
                 txn.commit().await.map_err(ApiError::from)?;
                 Ok(Some(FieldValue::owned_any(row.ok_or_else(|| not_found(&name, &id))?)))
             })
@@ -133,7 +131,6 @@ pub fn mutations(mutation: Object, model: &Model) -> Object {
                 let row = row.ok_or_else(|| not_found(&name, &id))?;
                 let cx = SqlCtx::new(&call.state.ir, call.state.backend());
                 write::delete(&txn, &cx, call.model, &id).await?;
-                drop(loader);
                 txn.commit().await.map_err(ApiError::from)?;
                 Ok(Some(FieldValue::owned_any(row)))
             })

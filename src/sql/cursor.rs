@@ -23,17 +23,28 @@ impl OrderKey {
     }
 }
 
-/// The opaque cursor of `row` under `keys`.
+/// The ordering a cursor belongs to, e.g. `views:d,id:a`: a cursor is only valid under it.
+fn signature(keys: &[OrderKey]) -> String {
+    keys.iter().map(|k| format!("{}:{}", k.spec.key, if k.desc { 'd' } else { 'a' })).collect::<Vec<_>>().join(",")
+}
+
+/// The opaque cursor of `row` under `keys`: the ordering's signature and the row's key values.
 pub fn encode(keys: &[OrderKey], row: &Row) -> String {
     let values: Vec<&Json> = keys.iter().map(|k| row.values.get(&k.spec.key).unwrap_or(&Json::Null)).collect();
-    URL_SAFE_NO_PAD.encode(serde_json::to_vec(&values).expect("JSON values serialize"))
+    let body = serde_json::json!([signature(keys), values]);
+    URL_SAFE_NO_PAD.encode(serde_json::to_vec(&body).expect("JSON values serialize"))
 }
 
 /// The key values a cursor holds; a cursor from another ordering is `BAD_USER_INPUT`.
 pub fn decode(keys: &[OrderKey], cursor: &str) -> ApiResult<Vec<Json>> {
     let bad = || ApiError::bad_input("invalid cursor: pass a cursor this list returned, with the same orderBy");
     let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
-    let values: Vec<Json> = serde_json::from_slice(&bytes).map_err(|_| bad())?;
+    let (sig, values): (String, Vec<Json>) = serde_json::from_slice(&bytes).map_err(|_| bad())?;
+    if sig != signature(keys) {
+        return Err(ApiError::bad_input(format!(
+            "this cursor belongs to another orderBy ({sig}); pass the same orderBy as the query that returned it"
+        )));
+    }
     if values.len() != keys.len() || values.last().is_none_or(|id| !id.is_string()) {
         return Err(bad());
     }

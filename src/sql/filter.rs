@@ -9,7 +9,7 @@ use super::{ColumnSpec, SqlCtx, col, column_for};
 use crate::error::{ApiError, ApiResult};
 use crate::model::{FieldKind, Model, ScalarType};
 use async_graphql::Value as GqlValue;
-use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Query, SelectStatement};
+use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Func, Query, SelectStatement};
 use serde_json::Value as Json;
 
 /// Compiles `filter` for rows of `model` under table alias `alias`.
@@ -155,11 +155,11 @@ fn operator(cx: &SqlCtx, spec: &ColumnSpec, alias: &str, op: &str, v: &GqlValue)
         "in" | "notIn" => {
             let items: Vec<serde_json::Value> = match json {
                 serde_json::Value::Array(a) => a,
-                serde_json::Value::Null => return Ok(always(true).into()),
+                serde_json::Value::Null => return Ok(always(true)),
                 other => vec![other],
             };
             if items.is_empty() {
-                return Ok(always(op == "notIn").into());
+                return Ok(always(op == "notIn"));
             }
             let bound = items.iter().map(one).collect::<ApiResult<Vec<_>>>()?;
             if op == "in" { c.is_in(bound) } else { c.is_not_in(bound) }
@@ -167,11 +167,11 @@ fn operator(cx: &SqlCtx, spec: &ColumnSpec, alias: &str, op: &str, v: &GqlValue)
         "isNull" => match json.as_bool() {
             Some(true) => c.is_null(),
             Some(false) => c.is_not_null(),
-            None => return Ok(always(true).into()),
+            None => return Ok(always(true)),
         },
         "contains" | "startsWith" | "endsWith" if is_text && spec.ty == ScalarType::String => {
             let Some(s) = json.as_str() else {
-                return Ok(always(true).into());
+                return Ok(always(true));
             };
             if s.is_empty() {
                 return Ok(c.is_not_null());
@@ -190,20 +190,16 @@ fn operator(cx: &SqlCtx, spec: &ColumnSpec, alias: &str, op: &str, v: &GqlValue)
 /// Case-sensitive substring tests, the same on both databases (SQLite's LIKE is not).
 fn text_match(cx: &SqlCtx, c: Expr, op: &str, s: &str) -> Expr {
     let v = || Expr::val(s.to_string());
+    let len = || Expr::from(Func::cust("length").arg(v()));
     let pg = cx.backend == sea_orm::DatabaseBackend::Postgres;
-    let sql = match (op, pg) {
-        ("contains", true) => "strpos($1, $2) > 0",
-        ("contains", false) => "instr($1, $2) > 0",
-        ("startsWith", true) => "starts_with($1, $2)",
-        ("startsWith", false) => "substr($1, 1, length($2)) = $3",
-        ("endsWith", true) => "right($1, length($2)) = $3",
-        _ => "substr($1, -length($2)) = $3",
-    };
-    let exprs: Vec<Expr> = match sql.matches('$').count() {
-        2 => vec![c, v()],
-        _ => vec![c, v(), v()],
-    };
-    Expr::cust_with_exprs(sql, exprs)
+    match (op, pg) {
+        ("contains", true) => Expr::from(Func::cust("strpos").arg(c).arg(v())).gt(0),
+        ("contains", false) => Expr::from(Func::cust("instr").arg(c).arg(v())).gt(0),
+        ("startsWith", true) => Func::cust("starts_with").arg(c).arg(v()).into(),
+        ("startsWith", false) => Expr::from(Func::cust("substr").arg(c).arg(1).arg(len())).eq(v()),
+        ("endsWith", true) => Expr::from(Func::cust("right").arg(c).arg(len())).eq(v()),
+        _ => Expr::from(Func::cust("substr").arg(c).arg(Expr::val(0).sub(len()))).eq(v()),
+    }
 }
 
 /// `NOT COALESCE(cond, FALSE)`: the rows `cond` does not match, NULLs included.
@@ -211,7 +207,7 @@ fn complement(cond: Condition) -> Condition {
     if cond.is_empty() {
         return Condition::all().add(always(false));
     }
-    Condition::all().add(Expr::cust_with_exprs("NOT COALESCE($1, FALSE)", [Expr::from(cond)]))
+    Condition::all().add(Expr::from(Func::coalesce([Expr::from(cond), Expr::cust("FALSE")])).not())
 }
 
 fn always(b: bool) -> Expr {
@@ -224,5 +220,41 @@ pub fn as_list(v: &GqlValue) -> Vec<&GqlValue> {
         GqlValue::List(items) => items.iter().collect(),
         GqlValue::Null => vec![],
         other => vec![other],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::parse_sources;
+    use sea_orm::DatabaseBackend;
+
+    fn sql(backend: DatabaseBackend, filter: &str) -> String {
+        let ir = parse_sources(&[(
+            "t.graphql".into(),
+            "type Post @model @auth(rules: [{allow: public}]) { title: String }".into(),
+        )])
+        .expect("valid schema");
+        let cx = SqlCtx::new(&ir, backend);
+        let v: GqlValue = GqlValue::from_json(serde_json::from_str(filter).unwrap()).unwrap();
+        let cond = filter_condition(&cx, ir.model("Post").unwrap(), "p", &v).unwrap();
+        let mut q = Query::select();
+        q.expr(Expr::val(1)).from_as(Alias::new("posts"), Alias::new("p")).cond_where(cond);
+        let (s, values) = match backend {
+            DatabaseBackend::Postgres => q.build(sea_orm::sea_query::PostgresQueryBuilder),
+            _ => q.build(sea_orm::sea_query::SqliteQueryBuilder),
+        };
+        format!("{s} {values:?}")
+    }
+
+    #[test]
+    fn text_operators_bind_their_values() {
+        for b in [DatabaseBackend::Sqlite, DatabaseBackend::Postgres] {
+            let s = sql(b, r#"{"title": {"contains": "pha", "startsWith": "a", "endsWith": "z"}, "not": {"title": {"eq": "x"}}}"#);
+            assert!(!s.contains("pha'"), "values are bound: {s}");
+            let sql_text = s.split(" Values(").next().unwrap();
+            assert!(!sql_text.contains("pha") && !sql_text.contains("'"), "no literal values in SQL: {s}");
+            assert!(s.contains("NOT COALESCE("), "{s}");
+        }
     }
 }

@@ -23,7 +23,7 @@ pub fn validate(model: &Model, input: &Map<String, Json>, create: bool) -> ApiRe
             return Err(ApiError::invalid_field(key, format!("{key} is set by the server")));
         }
         if v.is_null() {
-            if !spec.nullable && !(create && has_default(model, key)) {
+            if !(spec.nullable || create && has_default(model, key)) {
                 return Err(ApiError::invalid_field(key, format!("{key} cannot be null")));
             }
             continue;

@@ -18,7 +18,7 @@ pub struct TestServer {
     pub state: Arc<AppState>,
     pub backend: TestBackend,
     pub client: reqwest::Client,
-    pub dir: tempfile::TempDir,
+    _dir: tempfile::TempDir,
     db: TestDb,
     task: tokio::task::JoinHandle<()>,
 }
@@ -45,7 +45,7 @@ impl TestServer {
             state,
             backend,
             client: reqwest::Client::new(),
-            dir,
+            _dir: dir,
             db,
             task,
         }

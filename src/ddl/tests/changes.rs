@@ -149,7 +149,10 @@ async fn risky_changes_need_the_flag_and_fail_cleanly_on_bad_rows() {
         // Optional → required: fails on the NULL title, then succeeds with a default filling it.
         let v4 = schema("v4", vec![post(vec![field("title", ScalarType::String).required()])]);
         let plan = env.plan(&v4).await;
-        assert!(plan.to_string().contains("! make posts.title required (NOT NULL)"), "{plan}");
+        assert!(
+            plan.to_string().contains("! make posts.title required (risky: fails if a row has no value)"),
+            "{plan}"
+        );
         assert!(apply(&env.db, &v4, &plan, true).await.is_err());
         assert_eq!(env.history_len().await, 1);
         let v5 =
@@ -190,7 +193,6 @@ async fn type_change_keeps_rows_and_children() {
         let v2 = schema("v2", vec![post(ScalarType::String), comment()]);
         let plan = env.plan(&v2).await;
         let text = plan.to_string();
-        eprintln!("=== {:?}\n{text}\n{:#?}", env.backend(), plan.changes.iter().map(|c| &c.statements).collect::<Vec<_>>());
         assert!(text.contains("! change type of posts.code from integer to text (risky"), "{text}");
         assert_eq!(text.contains("~ rebuild table posts"), !env.pg(), "{text}");
         env.migrate(&v2, true).await;
@@ -236,7 +238,6 @@ async fn user_profile_columns_leave_system_columns_alone() {
                 field("age", ScalarType::Int).index(),
             ])],
         );
-        eprintln!("=== {:?}\n{}\n{:#?}", env.backend(), env.plan(&v2).await, env.plan(&v2).await.changes.iter().map(|c| &c.statements).collect::<Vec<_>>());
         env.migrate(&v2, true).await;
         assert_eq!(env.text("SELECT display_name FROM users").await.as_deref(), Some("anon"));
         assert_eq!(env.text("SELECT email FROM users").await.as_deref(), Some("a@b.c"));

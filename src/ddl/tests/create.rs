@@ -189,3 +189,22 @@ async fn stale_plan_is_refused() {
         env.finish().await;
     }
 }
+
+#[tokio::test]
+async fn in_memory_sqlite_migrates_and_rebuilds() {
+    let db = crate::db::connect("sqlite::memory:").await.expect("connect");
+    migrate_system(&db).await.expect("system migrations");
+    let v1 = blog("v1");
+    let p = plan(&db, &v1).await.expect("plan");
+    apply(&db, &v1, &p, false).await.expect("apply");
+    assert!(catalog::tables(&db).await.expect("tables").contains("posts"));
+    // A rebuild (drop column) runs on its own connection and must see the same database.
+    let mut v2 = blog("v2");
+    let post = v2.models.iter_mut().find(|m| m.name == "Post").expect("Post");
+    post.fields.retain(|f| f.name != "body");
+    let p = plan(&db, &v2).await.expect("plan");
+    apply(&db, &v2, &p, true).await.expect("apply");
+    let cols = catalog::columns(&db, "posts").await.expect("columns");
+    assert!(cols.iter().all(|c| c.name != "body"));
+    assert!(plan(&db, &v2).await.expect("plan").is_empty());
+}

@@ -5,6 +5,7 @@ mod changes;
 mod create;
 mod ir;
 mod relations;
+mod sdl;
 
 use super::{Applied, Plan, apply, catalog, history, migrate_system, plan};
 use crate::model::Schema;
