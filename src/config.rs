@@ -56,6 +56,25 @@ pub enum Command {
     },
     /// Show the service key.
     Keys,
+    /// Manage users.
+    Users {
+        #[command(subcommand)]
+        action: UsersAction,
+    },
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum UsersAction {
+    /// Create a user with a password (and roles).
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        password: String,
+        /// A role to grant; repeat for several (`--role admin --role editor`).
+        #[arg(long = "role")]
+        roles: Vec<String>,
+    },
 }
 
 #[derive(Debug, Clone, Subcommand)]
@@ -102,7 +121,7 @@ pub struct Config {
     pub max_page_size: u32,
     /// Whether introspection queries are answered (default true).
     pub introspection: bool,
-    /// Maximum selection depth of a query (default 12).
+    /// Maximum selection depth of a query (default 20: room for the standard introspection query).
     pub max_query_depth: usize,
     /// Maximum complexity (field count) of a query (default 2000).
     pub max_query_complexity: usize,
@@ -147,7 +166,7 @@ impl Config {
             default_page_size: env_parse("FERROBASE_DEFAULT_PAGE_SIZE")?.or(file.default_page_size).unwrap_or(20),
             max_page_size: env_parse("FERROBASE_MAX_PAGE_SIZE")?.or(file.max_page_size).unwrap_or(100),
             introspection: env_parse("FERROBASE_INTROSPECTION")?.or(file.introspection).unwrap_or(true),
-            max_query_depth: env_parse("FERROBASE_MAX_QUERY_DEPTH")?.or(file.max_query_depth).unwrap_or(12),
+            max_query_depth: env_parse("FERROBASE_MAX_QUERY_DEPTH")?.or(file.max_query_depth).unwrap_or(20),
             max_query_complexity: env_parse("FERROBASE_MAX_QUERY_COMPLEXITY")?
                 .or(file.max_query_complexity)
                 .unwrap_or(2000),

@@ -2,7 +2,7 @@
 
 use clap::Parser;
 use ferrobase::app;
-use ferrobase::config::{Cli, Command, Config, SchemaAction};
+use ferrobase::config::{Cli, Command, Config, SchemaAction, UsersAction};
 use std::process::ExitCode;
 
 #[tokio::main]
@@ -36,6 +36,19 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let ir = app::load_models(&config)?;
             print!("{}", ferrobase::graphql::sdl(&ir, &config)?);
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Users { action: UsersAction::Create { email, password, roles } } => {
+            let app = app::prepare(config).await?;
+            match ferrobase::auth::create_user(&app.state.db, &email, &password, &roles).await {
+                Ok(id) => {
+                    println!("created user {id} ({email})");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    eprintln!("error: {}", e.message);
+                    Ok(ExitCode::FAILURE)
+                }
+            }
         }
         Command::Keys => {
             let key = ferrobase::auth::load_or_create_service_key(config.service_key.as_deref(), &config.data_dir)?;

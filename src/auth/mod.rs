@@ -1,9 +1,12 @@
 //! Who is calling. For now: the service key (acts as `admin`) or an anonymous caller; sign-in
 //! with JWTs arrives with the authentication issue and will add `Caller::User`.
 
+pub mod password;
 mod service_key;
+mod users;
 
 pub use service_key::{SERVICE_KEY_FILE, load_or_create_service_key};
+pub use users::create_user;
 
 use crate::error::{ApiError, ApiResult};
 use subtle::ConstantTimeEq;

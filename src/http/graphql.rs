@@ -101,7 +101,7 @@ fn caller(s: &HttpState, headers: &HeaderMap) -> Result<Caller, ApiError> {
 }
 
 async fn execute(s: &HttpState, request: Request, caller: Caller) -> Response {
-    with_codes(s.app.schema.execute(request.data(caller)).await)
+    with_codes(s.app.schema.execute(s.parse_cache.prepare(request).data(caller)).await)
 }
 
 /// Every error carries `extensions.code`: a request error (syntax, validation, limits) is the

@@ -1,6 +1,7 @@
 //! HTTP transport: one router assembling each feature's routes, and graceful shutdown.
 
 mod graphql;
+mod parse_cache;
 mod playground;
 
 use crate::app::App;
@@ -12,10 +13,11 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub struct HttpState {
     pub app: Arc<App>,
+    pub parse_cache: Arc<parse_cache::ParseCache>,
 }
 
 pub fn router(app: App) -> Router {
-    let state = HttpState { app: Arc::new(app) };
+    let state = HttpState { app: Arc::new(app), parse_cache: Default::default() };
     Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/", get(playground::page))

@@ -138,12 +138,16 @@ fn operator(cx: &SqlCtx, spec: &ColumnSpec, alias: &str, op: &str, v: &GqlValue)
     let json = v.clone().into_json().map_err(ApiError::internal)?;
     let one = |j: &serde_json::Value| bind_scalar(spec, j, cx.backend);
     let is_text = matches!(spec.ty, ScalarType::String | ScalarType::Id);
+    if Json::is_null(&json) && !matches!(op, "eq" | "ne") {
+        // A null operand sets no condition (as an absent one); only eq/ne give null a meaning.
+        return Ok(always(true));
+    }
     Ok(match op {
         "eq" if Json::is_null(&json) => c.is_null(),
         "ne" if Json::is_null(&json) => c.is_not_null(),
         "eq" => c.eq(bind(spec, &json, cx.backend)?),
         "ne" => c.ne(bind(spec, &json, cx.backend)?),
-        "lt" | "lte" | "gt" | "gte" if !Json::is_null(&json) && spec.ty != ScalarType::Boolean => {
+        "lt" | "lte" | "gt" | "gte" if spec.ty != ScalarType::Boolean => {
             let b = one(&json)?;
             match op {
                 "lt" => c.lt(b),
@@ -181,7 +185,7 @@ fn operator(cx: &SqlCtx, spec: &ColumnSpec, alias: &str, op: &str, v: &GqlValue)
         _ => {
             return Err(ApiError::invalid_field(
                 &spec.key,
-                format!("{}: operator {op} does not apply here (or its value is null)", spec.key),
+                format!("{}: operator {op} does not apply to this field", spec.key),
             ));
         }
     })
@@ -250,7 +254,10 @@ mod tests {
     #[test]
     fn text_operators_bind_their_values() {
         for b in [DatabaseBackend::Sqlite, DatabaseBackend::Postgres] {
-            let s = sql(b, r#"{"title": {"contains": "pha", "startsWith": "a", "endsWith": "z"}, "not": {"title": {"eq": "x"}}}"#);
+            let s = sql(
+                b,
+                r#"{"title": {"contains": "pha", "startsWith": "a", "endsWith": "z"}, "not": {"title": {"eq": "x"}}}"#,
+            );
             assert!(!s.contains("pha'"), "values are bound: {s}");
             let sql_text = s.split(" Values(").next().unwrap();
             assert!(!sql_text.contains("pha") && !sql_text.contains("'"), "no literal values in SQL: {s}");

@@ -113,3 +113,23 @@ fn keys_prints_a_stable_service_key() {
     assert!(a.contains("Authorization: Bearer fb_sk_"), "{a}");
     assert!(dir.path().join("data/service_key").exists());
 }
+
+#[test]
+fn users_create_makes_a_user_with_a_hashed_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "app.graphql", "type Note @model @auth(rules: [{allow: public}]) { text: String! }\n");
+    let out = ferrobase(
+        d,
+        &["users", "create", "--email", "Ada@Example.com", "--password", "correct horse", "--role", "editor"],
+    );
+    let t = text(&out);
+    assert!(out.status.success(), "{t}");
+    assert!(t.contains("created user") && t.contains("Ada@Example.com"), "{t}");
+    let again = ferrobase(d, &["users", "create", "--email", "ada@example.com", "--password", "another one"]);
+    assert!(!again.status.success());
+    assert!(text(&again).contains("already exists"), "{}", text(&again));
+    let short = ferrobase(d, &["users", "create", "--email", "bo@example.com", "--password", "short"]);
+    assert!(!short.status.success());
+    assert!(text(&short).contains("at least 8 characters"), "{}", text(&short));
+}

@@ -44,3 +44,37 @@ async fn every_generated_type_field_and_argument_is_described() {
     assert!(missing.is_empty(), "undocumented: {missing:?}");
     s.finish().await;
 }
+
+/// The full introspection query GraphiQL, Apollo and graphql-codegen send (graphql-js
+/// `getIntrospectionQuery()`), which nests `ofType` deeply.
+const FULL_INTROSPECTION: &str = r#"
+query IntrospectionQuery {
+  __schema {
+    queryType { name } mutationType { name } subscriptionType { name }
+    types { ...FullType }
+    directives { name description locations args { ...InputValue } }
+  }
+}
+fragment FullType on __Type {
+  kind name description
+  fields(includeDeprecated: true) { name description args { ...InputValue } type { ...TypeRef } isDeprecated deprecationReason }
+  inputFields { ...InputValue }
+  interfaces { ...TypeRef }
+  enumValues(includeDeprecated: true) { name description isDeprecated deprecationReason }
+  possibleTypes { ...TypeRef }
+}
+fragment InputValue on __InputValue { name description type { ...TypeRef } defaultValue }
+fragment TypeRef on __Type {
+  kind name
+  ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } }
+}"#;
+
+#[tokio::test]
+async fn tools_can_introspect_with_the_default_limits() {
+    let s = TestServer::start(ferrobase::testing::TestBackend::Sqlite, BLOG).await;
+    // Anonymous, as GraphiQL does before any header is set.
+    let r = s.gql_as(None, FULL_INTROSPECTION, json!({})).await;
+    assert!(r.get("errors").is_none(), "{r}");
+    assert_eq!(r["data"]["__schema"]["mutationType"]["name"], "Mutation");
+    s.finish().await;
+}
