@@ -6,7 +6,8 @@
 //! CPU time per request of the server process and of the database, beside the same statements
 //! run directly through sqlx (via sea-orm). Sizes and duration:
 //! `FERROBASE_BENCH_POSTS` (100000), `FERROBASE_BENCH_COMMENTS_PER_POST` (10),
-//! `FERROBASE_BENCH_SECONDS` (5), `FERROBASE_BENCH_CONCURRENCY` (8).
+//! `FERROBASE_BENCH_SECONDS` (5), `FERROBASE_BENCH_CONCURRENCY` (8); `FERROBASE_BENCH_ONLY=post` (a
+//! workload name prefix) runs one workload.
 
 use ferrobase::testing::{TestBackend, TestDb};
 use rand::Rng;
@@ -406,7 +407,8 @@ async fn bench_backend(backend: TestBackend) {
         "| workload | path | req/s | p50 | p99 | server CPU/req | DB CPU/req | ferrobase CPU/req | ferrobase ÷ DB |"
     );
     println!("|---|---|---|---|---|---|---|---|---|");
-    for w in Workload::ALL {
+    let only = std::env::var("FERROBASE_BENCH_ONLY").ok();
+    for w in Workload::ALL.into_iter().filter(|w| only.as_deref().is_none_or(|o| w.name().starts_with(o))) {
         // Direct: this process is the client and the driver (and, for SQLite, the database).
         let (db0, _) = pg_cpu(admin.as_ref(), &db_name).await;
         let c0 = proc_cpu(self_pid);

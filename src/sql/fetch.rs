@@ -2,11 +2,12 @@
 //! selection in one statement for all parent rows at once (per-parent pages via window
 //! functions). The statement count depends on the query's shape, never on the row count.
 
+use super::cursor::OrderKey;
 use super::list::{
     ListArgs, PageLimits, count_query, grouped_count_query, grouped_page_query, page_query, select_columns,
 };
 use super::rows::decode;
-use super::{Connection, Relation, Row, SqlCtx, col, columns};
+use super::{ColumnSpec, Connection, Relation, Row, SqlCtx, col, columns};
 use crate::error::{ApiError, ApiResult};
 use crate::model::{FieldKind, Model};
 use async_graphql::{Name, Value as GqlValue};
@@ -48,6 +49,23 @@ impl Sel {
     }
 }
 
+/// The columns a selection needs: `id` (relations and cursors hang off it), the selected
+/// scalar fields, the foreign keys of selected `@belongsTo` relations, and the order keys.
+pub fn needed_columns(model: &Model, fields: &[&Sel], order: &[OrderKey]) -> Vec<ColumnSpec> {
+    columns(model)
+        .into_iter()
+        .filter(|c| {
+            c.key == "id"
+                || order.iter().any(|k| k.spec.key == c.key)
+                || fields.iter().any(|f| {
+                    f.name == c.key
+                        || matches!(model.field(&f.name).map(|x| &x.kind),
+                            Some(FieldKind::BelongsTo(b)) if b.id_field == c.key)
+                })
+        })
+        .collect()
+}
+
 /// Runs reads for one request on one connection (a pool or a transaction).
 pub struct Loader<'a, C: ConnectionTrait + Sync> {
     pub conn: &'a C,
@@ -60,17 +78,18 @@ impl<'a, C: ConnectionTrait + Sync> Loader<'a, C> {
         Self { conn, cx: SqlCtx::new(schema, conn.get_database_backend()), limits }
     }
 
-    async fn rows(&self, model: &Model, q: &SelectStatement) -> ApiResult<Vec<Row>> {
-        let cols = columns(model);
+    async fn rows(&self, cols: &[ColumnSpec], q: &SelectStatement) -> ApiResult<Vec<Row>> {
         let backend = self.conn.get_database_backend();
-        self.conn.query_all(q).await?.iter().map(|r| decode(r, &cols, backend)).collect()
+        self.conn.query_all(q).await?.iter().map(|r| decode(r, cols, backend)).collect()
     }
 
     /// A list query (`posts(...)`): one page, its relations, and `totalCount` when selected.
     pub async fn list(&self, model: &Model, sel: &Sel) -> ApiResult<Connection> {
         let args = ListArgs::parse(model, &sel.args, self.limits)?;
-        let q = page_query(&self.cx, model, &args, Condition::all())?;
-        let rows = self.rows(model, &q).await?;
+        let fields = sel.node_fields();
+        let cols = needed_columns(model, &fields, &args.order);
+        let q = page_query(&self.cx, model, &cols, &args, Condition::all())?;
+        let rows = self.rows(&cols, &q).await?;
         let mut page = args.assemble(rows);
         if sel.wants("totalCount") {
             let q = count_query(&self.cx, model, &args.filter, Condition::all())?;
@@ -78,7 +97,7 @@ impl<'a, C: ConnectionTrait + Sync> Loader<'a, C> {
             page.total_count = Some(row.try_get::<i64>("", "__count")?);
         }
         let rows = page.edges.iter_mut().map(|e| std::mem::take(&mut e.row)).collect();
-        let rows = self.load_relations(model, rows, sel.node_fields()).await?;
+        let rows = self.load_relations(model, rows, fields).await?;
         for (edge, row) in page.edges.iter_mut().zip(rows) {
             edge.row = row;
         }
@@ -88,9 +107,10 @@ impl<'a, C: ConnectionTrait + Sync> Loader<'a, C> {
     /// One row by id with the relations `fields` select; `None` when missing.
     pub async fn by_id(&self, model: &Model, id: &str, fields: Vec<&Sel>) -> ApiResult<Option<Row>> {
         let a = self.cx.alias();
-        let mut q = select_columns(model, &a);
+        let cols = needed_columns(model, &fields, &[]);
+        let mut q = select_columns(model, &cols, &a);
         q.and_where(col(&a, "id").eq(id.to_string()));
-        let rows = self.rows(model, &q).await?;
+        let rows = self.rows(&cols, &q).await?;
         Ok(self.load_relations(model, rows, fields).await?.into_iter().next())
     }
 
@@ -129,10 +149,11 @@ impl<'a, C: ConnectionTrait + Sync> Loader<'a, C> {
                         let mut by_id: HashMap<String, Row> = HashMap::new();
                         if !ids.is_empty() {
                             let a = self.cx.alias();
-                            let mut q = select_columns(target, &a);
+                            let child_fields: Vec<&Sel> = sels.iter().flat_map(|s| s.children.iter()).collect();
+                            let cols = needed_columns(target, &child_fields, &[]);
+                            let mut q = select_columns(target, &cols, &a);
                             q.and_where(col(&a, "id").is_in(ids));
-                            let parents = self.rows(target, &q).await?;
-                            let child_fields = sels.iter().flat_map(|s| s.children.iter()).collect();
+                            let parents = self.rows(&cols, &q).await?;
                             for p in self.load_relations(target, parents, child_fields).await? {
                                 by_id.insert(p.id().unwrap_or_default().to_string(), p);
                             }
@@ -156,8 +177,9 @@ impl<'a, C: ConnectionTrait + Sync> Loader<'a, C> {
                         };
                         let args = ListArgs::parse(target, &sels[0].args, self.limits)?;
                         let parents: Vec<String> = rows.iter().filter_map(|r| r.id().map(str::to_string)).collect();
-                        let q = grouped_page_query(&self.cx, target, &fk, &parents, &args)?;
-                        let cols = columns(target);
+                        let child_fields: Vec<&Sel> = sels.iter().flat_map(|s| s.node_fields()).collect();
+                        let cols = needed_columns(target, &child_fields, &args.order);
+                        let q = grouped_page_query(&self.cx, target, &cols, &fk, &parents, &args)?;
                         let backend = self.conn.get_database_backend();
                         let mut children: Vec<Row> = Vec::new();
                         let mut owner: Vec<String> = Vec::new();
@@ -165,7 +187,6 @@ impl<'a, C: ConnectionTrait + Sync> Loader<'a, C> {
                             owner.push(r.try_get::<String>("", "__parent")?);
                             children.push(decode(&r, &cols, backend)?);
                         }
-                        let child_fields = sels.iter().flat_map(|s| s.node_fields()).collect();
                         let children = self.load_relations(target, children, child_fields).await?;
                         let mut per_parent: HashMap<String, Vec<Row>> = HashMap::new();
                         for (p, c) in owner.into_iter().zip(children) {

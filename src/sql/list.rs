@@ -2,7 +2,7 @@
 
 use super::cursor::{self, OrderKey};
 use super::filter::{as_list, filter_condition};
-use super::{Connection, Edge, Row, SqlCtx, col, column_for, columns};
+use super::{ColumnSpec, Connection, Edge, Row, SqlCtx, col, column_for};
 use crate::error::{ApiError, ApiResult};
 use crate::model::{Model, ScalarType};
 use async_graphql::{Name, Value as GqlValue};
@@ -137,20 +137,26 @@ fn order_keys(model: &Model, order_by: Option<&GqlValue>) -> ApiResult<Vec<Order
     Ok(keys)
 }
 
-/// `SELECT <columns> FROM table AS alias`.
-pub fn select_columns(model: &Model, alias: &str) -> SelectStatement {
+/// `SELECT <cols> FROM table AS alias`.
+pub fn select_columns(model: &Model, cols: &[ColumnSpec], alias: &str) -> SelectStatement {
     let mut q = Query::select();
     q.from_as(Alias::new(&model.table), Alias::new(alias));
-    for c in columns(model) {
+    for c in cols {
         q.expr_as(col(alias, &c.column), Alias::new(&c.column));
     }
     q
 }
 
 /// A top-level page: `SELECT ... WHERE filter AND cursor ORDER BY keys LIMIT n+1`.
-pub fn page_query(cx: &SqlCtx, model: &Model, args: &ListArgs, extra: Condition) -> ApiResult<SelectStatement> {
+pub fn page_query(
+    cx: &SqlCtx,
+    model: &Model,
+    cols: &[ColumnSpec],
+    args: &ListArgs,
+    extra: Condition,
+) -> ApiResult<SelectStatement> {
     let a = cx.alias();
-    let mut q = select_columns(model, &a);
+    let mut q = select_columns(model, cols, &a);
     q.cond_where(args.condition(cx, model, &a)?.add(extra));
     for k in &args.order {
         let (order, nulls) = k.sql_order(args.backward);
@@ -162,16 +168,17 @@ pub fn page_query(cx: &SqlCtx, model: &Model, args: &ListArgs, extra: Condition)
 
 /// Pages of children for many parents in one statement: rows of `model` whose `fk` is in
 /// `parents`, numbered per parent in list order, at most `limit + 1` each.
-/// Result columns: the model's columns, `__parent`, `__rn`.
+/// Result columns: `cols`, `__parent`, `__rn`.
 pub fn grouped_page_query(
     cx: &SqlCtx,
     model: &Model,
+    cols: &[ColumnSpec],
     fk: &str,
     parents: &[String],
     args: &ListArgs,
 ) -> ApiResult<SelectStatement> {
     let a = cx.alias();
-    let mut inner = select_columns(model, &a);
+    let mut inner = select_columns(model, cols, &a);
     inner.expr_as(col(&a, fk), Alias::new("__parent"));
     let mut window = WindowStatement::partition_by((Alias::new(&a), Alias::new(fk)));
     for k in &args.order {
