@@ -50,17 +50,19 @@ pub async fn post(State(s): State<HttpState>, headers: HeaderMap, body: Body) ->
         Ok(c) => c,
         Err(e) => return error_response(modern, StatusCode::UNAUTHORIZED, e),
     };
-    let response = match batch {
-        BatchRequest::Single(r) => BatchResponse::Single(execute(&s, r, caller).await),
+    match batch {
+        BatchRequest::Single(r) => {
+            let (response, request_error) = execute(&s, r, caller).await;
+            respond(modern, request_error, BatchResponse::Single(response))
+        }
         BatchRequest::Batch(rs) => {
             let mut out = Vec::with_capacity(rs.len());
             for r in rs {
-                out.push(execute(&s, r, caller.clone()).await);
+                out.push(execute(&s, r, caller.clone()).await.0);
             }
-            BatchResponse::Batch(out)
+            respond(modern, false, BatchResponse::Batch(out))
         }
-    };
-    respond(modern, response)
+    }
 }
 
 pub async fn get(
@@ -92,7 +94,8 @@ pub async fn get(
         Ok(c) => c,
         Err(e) => return error_response(modern, StatusCode::UNAUTHORIZED, e),
     };
-    respond(modern, BatchResponse::Single(execute(&s, request, caller).await))
+    let (response, request_error) = execute(&s, request, caller).await;
+    respond(modern, request_error, BatchResponse::Single(response))
 }
 
 fn caller(s: &HttpState, headers: &HeaderMap) -> Result<Caller, ApiError> {
@@ -100,8 +103,15 @@ fn caller(s: &HttpState, headers: &HeaderMap) -> Result<Caller, ApiError> {
     Caller::from_authorization(auth, &s.app.state.service_key)
 }
 
-async fn execute(s: &HttpState, request: Request, caller: Caller) -> Response {
-    with_codes(s.app.schema.execute(s.parse_cache.prepare(request).data(caller)).await)
+/// Executes one request; also says whether it failed as a whole before execution (a syntax,
+/// validation or limit error: no data, and only errors the executor raised, which carry no
+/// code, unlike every error a resolver raises).
+async fn execute(s: &HttpState, request: Request, caller: Caller) -> (Response, bool) {
+    let r = s.app.schema.execute(s.parse_cache.prepare(request).data(caller)).await;
+    let request_error = r.data == async_graphql::Value::Null
+        && !r.errors.is_empty()
+        && r.errors.iter().all(|e| e.path.is_empty() && e.extensions.as_ref().is_none_or(|x| x.get("code").is_none()));
+    (with_codes(r), request_error)
 }
 
 /// Every error carries `extensions.code`: a request error (syntax, validation, limits) is the
@@ -133,16 +143,8 @@ fn accepts_graphql_response(headers: &HeaderMap) -> bool {
     headers.get_all(header::ACCEPT).iter().filter_map(|v| v.to_str().ok()).any(|v| v.contains(GRAPHQL_RESPONSE))
 }
 
-/// A request error: no `data`, and no error is about a field (a path).
-fn is_request_error(r: &Response) -> bool {
-    !r.errors.is_empty() && r.data == async_graphql::Value::Null && r.errors.iter().all(|e| e.path.is_empty())
-}
-
-fn respond(modern: bool, response: BatchResponse) -> axum::response::Response {
-    let status = match &response {
-        BatchResponse::Single(r) if modern && is_request_error(r) => StatusCode::BAD_REQUEST,
-        _ => StatusCode::OK,
-    };
+fn respond(modern: bool, request_error: bool, response: BatchResponse) -> axum::response::Response {
+    let status = if modern && request_error { StatusCode::BAD_REQUEST } else { StatusCode::OK };
     let body = serde_json::to_vec(&response).expect("responses serialize");
     with_type(modern, status, body)
 }

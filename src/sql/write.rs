@@ -56,16 +56,21 @@ fn check_rules(model: &Model, spec: &ColumnSpec, v: &Json) -> ApiResult<()> {
     let key = &spec.key;
     if let Some(b) = s.length {
         let (len, unit) = match v {
-            Json::String(t) => (t.chars().count() as f64, "characters"),
-            Json::Array(a) => (a.len() as f64, "items"),
+            Json::String(t) => (t.chars().count() as f64, "character"),
+            Json::Array(a) => (a.len() as f64, "item"),
             _ => (0.0, ""),
         };
         if !unit.is_empty() {
             if let Some(min) = b.min.filter(|m| len < *m) {
-                return Err(ApiError::invalid_field(key, format!("{key} must have at least {min} {unit} (@length)")));
+                let s = if min == 1.0 { "" } else { "s" };
+                return Err(ApiError::invalid_field(
+                    key,
+                    format!("{key} must have at least {min} {unit}{s} (@length)"),
+                ));
             }
             if let Some(max) = b.max.filter(|m| len > *m) {
-                return Err(ApiError::invalid_field(key, format!("{key} must have at most {max} {unit} (@length)")));
+                let s = if max == 1.0 { "" } else { "s" };
+                return Err(ApiError::invalid_field(key, format!("{key} must have at most {max} {unit}{s} (@length)")));
             }
         }
     }

@@ -109,3 +109,27 @@ async fn oversized_bodies_are_payload_too_large() {
     assert_eq!(error_code(&body), "PAYLOAD_TOO_LARGE");
     s.finish().await;
 }
+
+#[tokio::test]
+async fn field_errors_are_200_and_request_errors_400_for_graphql_response_json() {
+    let s = TestServer::start(ferrobase::testing::TestBackend::Sqlite, BLOG).await;
+    let post = |query: &'static str| {
+        s.client
+            .post(format!("{}/graphql", s.url))
+            .header("accept", "application/graphql-response+json")
+            .bearer_auth(&s.key)
+            .json(&json!({ "query": query }))
+            .send()
+    };
+    // A resolver error on a root field (NOT_FOUND) is a field error: the request was valid.
+    let r = post("mutation { deletePost(id: \"missing\") { id } }").await.unwrap();
+    assert_eq!(r.status(), 200);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(error_code(&body), "NOT_FOUND");
+    // Validation errors are request errors, coded BAD_USER_INPUT.
+    let r = post("{ posts(first: \"x\") { totalCount } }").await.unwrap();
+    assert_eq!(r.status(), 400);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(error_code(&body), "BAD_USER_INPUT");
+    s.finish().await;
+}
