@@ -108,6 +108,10 @@ fn caller(s: &HttpState, headers: &HeaderMap) -> Result<Caller, ApiError> {
 /// code, unlike every error a resolver raises).
 async fn execute(s: &HttpState, request: Request, caller: Caller) -> (Response, bool) {
     let r = s.app.schema.execute(s.parse_cache.prepare(request).data(caller)).await;
+    s.metrics.graphql_requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    if !r.errors.is_empty() {
+        s.metrics.graphql_errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
     let request_error = r.data == async_graphql::Value::Null
         && !r.errors.is_empty()
         && r.errors.iter().all(|e| e.path.is_empty() && e.extensions.as_ref().is_none_or(|x| x.get("code").is_none()));

@@ -1,6 +1,7 @@
 //! HTTP transport: one router assembling each feature's routes, and graceful shutdown.
 
 mod graphql;
+mod metrics;
 mod parse_cache;
 mod playground;
 
@@ -14,15 +15,17 @@ use std::sync::Arc;
 pub struct HttpState {
     pub app: Arc<App>,
     pub parse_cache: Arc<parse_cache::ParseCache>,
+    pub metrics: Arc<metrics::HttpMetrics>,
 }
 
 pub fn router(app: App) -> Router {
-    let state = HttpState { app: Arc::new(app), parse_cache: Default::default() };
+    let state = HttpState { app: Arc::new(app), parse_cache: Default::default(), metrics: Default::default() };
     Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/", get(playground::page))
         .route("/playground/{file}", get(playground::asset))
         .route("/healthz", get(health))
+        .route("/metrics", get(metrics::render))
         .with_state(state)
 }
 

@@ -9,8 +9,9 @@ use sea_orm::DatabaseBackend;
 use sea_orm::sea_query::Value;
 use serde_json::Value as Json;
 
-/// The one text form of a DateTime on SQLite (sorts and compares correctly as text).
-pub const SQLITE_DATETIME: &str = "%Y-%m-%dT%H:%M:%S%.6fZ";
+/// The one text form of a DateTime on SQLite (sorts and compares correctly as text); defined
+/// beside the column types in the migration crate.
+pub use migration::types::SQLITE_DATETIME_FORMAT as SQLITE_DATETIME;
 
 /// Parses an RFC 3339 DateTime input.
 pub fn parse_datetime(s: &str) -> Option<DateTime<Utc>> {

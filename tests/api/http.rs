@@ -56,9 +56,15 @@ async fn graphql_over_http_semantics() {
     let body: Value = r.json().await.unwrap();
     assert_eq!(body[1]["data"]["categories"]["totalCount"], 0);
 
-    // Health.
+    // Health and metrics.
     let r = c.get(format!("{}/healthz", s.url)).send().await.unwrap();
     assert_eq!(r.status(), 200);
+    let metrics = c.get(format!("{}/metrics", s.url)).send().await.unwrap().text().await.unwrap();
+    let count = |name: &str| -> u64 {
+        metrics.lines().find_map(|l| l.strip_prefix(name)).and_then(|v| v.trim().parse().ok()).unwrap_or(0)
+    };
+    assert!(count("ferrobase_graphql_requests_total ") >= 5, "{metrics}");
+    assert!(count("ferrobase_sql_statements_total ") > 0, "{metrics}");
 
     // Playground is served with its bundled assets.
     let page = c.get(format!("{}/", s.url)).send().await.unwrap().text().await.unwrap();
