@@ -17,6 +17,10 @@ pub struct AppState {
     pub service_key: String,
     /// SQL statements run so far (exported by /metrics; tests use it to prove no N+1).
     pub statements: Arc<AtomicU64>,
+    /// Signs and verifies access tokens.
+    pub jwt: crate::auth::jwt::JwtKeys,
+    /// Refresh-token lifetimes.
+    pub sessions: crate::auth::sessions::SessionPolicy,
 }
 
 impl AppState {
@@ -83,7 +87,19 @@ pub async fn prepare(config: Config) -> anyhow::Result<App> {
         crate::ddl::apply(&db, &ir, &plan, false).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     }
     let service_key = crate::auth::load_or_create_service_key(config.service_key.as_deref(), &config.data_dir)?;
-    let state = Arc::new(AppState { db, ir: Arc::new(ir), config: Arc::new(config), service_key, statements });
+    let jwt_secret = crate::auth::load_or_create_secret(
+        config.jwt_secret.as_deref(),
+        &config.data_dir,
+        crate::auth::JWT_SECRET_FILE,
+        "",
+    )?;
+    let jwt = crate::auth::jwt::JwtKeys::new(&jwt_secret, config.access_token_ttl_secs);
+    let sessions = crate::auth::sessions::SessionPolicy {
+        refresh_ttl_secs: config.refresh_token_ttl_secs,
+        grace_secs: config.refresh_grace_secs,
+    };
+    let state =
+        Arc::new(AppState { db, ir: Arc::new(ir), config: Arc::new(config), service_key, statements, jwt, sessions });
     let schema = crate::graphql::build(state.clone()).context("cannot build the GraphQL schema")?;
     Ok(App { state, schema })
 }

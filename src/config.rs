@@ -100,6 +100,13 @@ pub struct FileConfig {
     pub max_query_depth: Option<usize>,
     pub max_query_complexity: Option<usize>,
     pub max_body_bytes: Option<usize>,
+    pub jwt_secret: Option<String>,
+    pub access_token_ttl_secs: Option<u64>,
+    pub refresh_token_ttl_secs: Option<u64>,
+    pub refresh_grace_secs: Option<u64>,
+    pub public_url: Option<String>,
+    pub smtp_url: Option<String>,
+    pub mail_from: Option<String>,
 }
 
 /// The resolved configuration every part of the server reads.
@@ -127,6 +134,24 @@ pub struct Config {
     pub max_query_complexity: usize,
     /// Maximum request body in bytes (default 1 MiB for JSON requests).
     pub max_body_bytes: usize,
+    /// JWT signing secret; when `None`, one is generated into the data directory.
+    pub jwt_secret: Option<String>,
+    /// Lifetime of access tokens (default 900 s).
+    pub access_token_ttl_secs: u64,
+    /// Lifetime of refresh tokens (default 30 days).
+    pub refresh_token_ttl_secs: u64,
+    /// Window in which a just-rotated refresh token still works, for concurrent tabs (default 10 s).
+    pub refresh_grace_secs: u64,
+    /// Public base URL of the app, for links in emails (default `http://<listen>`).
+    pub public_url: String,
+    /// `smtp://user:pass@host:port` (or `smtps://`); `None` writes emails to the log.
+    pub smtp_url: Option<String>,
+    /// Sender of emails (default `ferrobase <no-reply@localhost>`).
+    pub mail_from: String,
+}
+
+fn env_string(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
 fn env_parse<T: std::str::FromStr>(name: &str) -> anyhow::Result<Option<T>>
@@ -171,7 +196,26 @@ impl Config {
                 .or(file.max_query_complexity)
                 .unwrap_or(2000),
             max_body_bytes: env_parse("FERROBASE_MAX_BODY_BYTES")?.or(file.max_body_bytes).unwrap_or(1 << 20),
+            jwt_secret: env_string("FERROBASE_JWT_SECRET").or(file.jwt_secret),
+            access_token_ttl_secs: env_parse("FERROBASE_ACCESS_TOKEN_TTL_SECS")?
+                .or(file.access_token_ttl_secs)
+                .unwrap_or(900),
+            refresh_token_ttl_secs: env_parse("FERROBASE_REFRESH_TOKEN_TTL_SECS")?
+                .or(file.refresh_token_ttl_secs)
+                .unwrap_or(30 * 24 * 3600),
+            refresh_grace_secs: env_parse("FERROBASE_REFRESH_GRACE_SECS")?.or(file.refresh_grace_secs).unwrap_or(10),
+            public_url: String::new(),
+            smtp_url: env_string("FERROBASE_SMTP_URL").or(file.smtp_url),
+            mail_from: env_string("FERROBASE_MAIL_FROM")
+                .or(file.mail_from)
+                .unwrap_or_else(|| "ferrobase <no-reply@localhost>".into()),
         };
+        let mut cfg = cfg;
+        cfg.public_url = env_string("FERROBASE_PUBLIC_URL")
+            .or(file.public_url)
+            .unwrap_or_else(|| format!("http://{}", cfg.listen))
+            .trim_end_matches('/')
+            .to_string();
         if cfg.default_page_size == 0 || cfg.default_page_size > cfg.max_page_size {
             anyhow::bail!(
                 "default_page_size ({}) must be between 1 and max_page_size ({})",

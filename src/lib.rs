@@ -11,6 +11,7 @@ pub mod ddl;
 pub mod error;
 pub mod graphql;
 pub mod http;
+pub mod mail;
 pub mod model;
 pub mod sql;
 pub mod testing;

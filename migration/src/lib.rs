@@ -11,6 +11,7 @@ use sea_orm_migration::prelude::*;
 
 mod m0001_users_sessions;
 mod m0002_schema_history;
+mod m0003_claims_auth_tokens;
 pub mod types;
 
 /// Table recording each applied migration of the model tables (see `ferrobase::ddl`).
@@ -25,12 +26,12 @@ pub const USERS_TABLE: &str = "users";
 /// Columns of `users` owned by the system migrations; declared `User` profile fields may never
 /// create, alter or drop them.
 pub const USERS_SYSTEM_COLUMNS: &[&str] =
-    &["id", "email", "email_verified", "roles", "password_hash", "disabled", "created_at", "updated_at"];
+    &["id", "email", "email_verified", "roles", "password_hash", "disabled", "claims", "created_at", "updated_at"];
 
 /// Table names a declared model may not use: present and planned system tables. Every name
 /// starting with `ferrobase_` is reserved as well (see [`is_reserved_table`]).
 pub const RESERVED_TABLES: &[&str] =
-    &["users", "sessions", "files", "push_subscriptions", "outbox", "seaql_migrations"];
+    &["users", "sessions", "auth_tokens", "files", "push_subscriptions", "outbox", "seaql_migrations"];
 
 /// Whether a model table name collides with a system table.
 pub fn is_reserved_table(name: &str) -> bool {
@@ -43,7 +44,11 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m0001_users_sessions::Migration), Box::new(m0002_schema_history::Migration)]
+        vec![
+            Box::new(m0001_users_sessions::Migration),
+            Box::new(m0002_schema_history::Migration),
+            Box::new(m0003_claims_auth_tokens::Migration),
+        ]
     }
 
     fn migration_table_name() -> DynIden {

@@ -8,13 +8,26 @@ use std::path::Path;
 /// File (in the data directory) that keeps a generated service key.
 pub const SERVICE_KEY_FILE: &str = "service_key";
 
+/// File (in the data directory) that keeps a generated JWT signing secret.
+pub const JWT_SECRET_FILE: &str = "jwt_secret";
+
 /// Returns the configured key, or the one kept in `data_dir` (creating it on first use,
 /// readable by the owner only).
 pub fn load_or_create_service_key(configured: Option<&str>, data_dir: &Path) -> anyhow::Result<String> {
+    load_or_create_secret(configured, data_dir, SERVICE_KEY_FILE, "fb_sk_")
+}
+
+/// A secret from configuration, or generated once into `data_dir/file` (mode 0600).
+pub fn load_or_create_secret(
+    configured: Option<&str>,
+    data_dir: &Path,
+    file: &str,
+    prefix: &str,
+) -> anyhow::Result<String> {
     if let Some(k) = configured {
         return Ok(k.to_string());
     }
-    let path = data_dir.join(SERVICE_KEY_FILE);
+    let path = data_dir.join(file);
     if let Ok(k) = std::fs::read_to_string(&path) {
         let k = k.trim().to_string();
         if !k.is_empty() {
@@ -24,7 +37,7 @@ pub fn load_or_create_service_key(configured: Option<&str>, data_dir: &Path) -> 
     std::fs::create_dir_all(data_dir).with_context(|| format!("cannot create {}", data_dir.display()))?;
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
-    let key = format!("fb_sk_{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes));
+    let key = format!("{prefix}{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes));
     write_private(&path, &key).with_context(|| format!("cannot write {}", path.display()))?;
     Ok(key)
 }

@@ -5,11 +5,11 @@ use crate::error::{ApiError, ApiResult};
 use crate::model::ScalarType;
 use crate::sql::ColumnSpec;
 use crate::sql::values::{bind, datetime, now};
-use sea_orm::sea_query::Query;
-use sea_orm::{ConnectionTrait, DatabaseConnection, SqlErr};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{ConnectionTrait, SqlErr};
 
 /// Creates a user with a password and roles; returns its id.
-pub async fn create_user(db: &DatabaseConnection, email: &str, pass: &str, roles: &[String]) -> ApiResult<String> {
+pub async fn create_user<C: ConnectionTrait>(db: &C, email: &str, pass: &str, roles: &[String]) -> ApiResult<String> {
     let email = email.trim().to_lowercase();
     if !plausible_email(&email) {
         return Err(ApiError::invalid_field("email", format!("{email:?} is not an email address")));
@@ -21,7 +21,11 @@ pub async fn create_user(db: &DatabaseConnection, email: &str, pass: &str, roles
         ));
     }
     let backend = db.get_database_backend();
-    let hash = password::hash(pass).map_err(ApiError::internal)?;
+    let pass_owned = pass.to_string();
+    let hash = tokio::task::spawn_blocking(move || password::hash(&pass_owned))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)?;
     let roles_spec =
         ColumnSpec { key: "roles".into(), column: "roles".into(), ty: ScalarType::String, list: true, nullable: false };
     let id = uuid::Uuid::now_v7().to_string();
@@ -59,4 +63,87 @@ fn plausible_email(e: &str) -> bool {
         }
         None => false,
     }
+}
+
+/// What authentication needs to know about a user.
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub id: String,
+    pub email: String,
+    pub password_hash: Option<String>,
+    pub roles: Vec<String>,
+    pub claims: serde_json::Map<String, serde_json::Value>,
+    pub disabled: bool,
+}
+
+fn account_columns() -> Vec<ColumnSpec> {
+    let c = |key: &str, ty: ScalarType, list: bool| ColumnSpec {
+        key: key.into(),
+        column: key.into(),
+        ty,
+        list,
+        nullable: true,
+    };
+    vec![
+        c("id", ScalarType::Id, false),
+        c("email", ScalarType::String, false),
+        c("password_hash", ScalarType::String, false),
+        c("roles", ScalarType::String, true),
+        c("claims", ScalarType::Json, false),
+        c("disabled", ScalarType::Boolean, false),
+    ]
+}
+
+/// Finds an account by `email` (case-insensitive) or by `id`.
+pub async fn find_account<C: ConnectionTrait>(db: &C, by: AccountKey<'_>) -> ApiResult<Option<Account>> {
+    let cols = account_columns();
+    let mut q = Query::select();
+    q.from("users");
+    for c in &cols {
+        q.column(sea_orm::sea_query::Alias::new(&c.column));
+    }
+    match by {
+        AccountKey::Email(e) => q.and_where(Expr::col("email").eq(e.trim().to_lowercase())),
+        AccountKey::Id(id) => q.and_where(Expr::col("id").eq(id.to_string())),
+    };
+    let Some(row) = db.query_one(&q).await? else { return Ok(None) };
+    let r = crate::sql::rows::decode(&row, &cols, db.get_database_backend())?;
+    let text = |k: &str| r.values.get(k).and_then(|v| v.as_str()).map(str::to_string);
+    Ok(Some(Account {
+        id: text("id").unwrap_or_default(),
+        email: text("email").unwrap_or_default(),
+        password_hash: text("password_hash"),
+        roles: r.values.get("roles").and_then(|v| serde_json::from_value(v.clone()).ok()).unwrap_or_default(),
+        claims: r.values.get("claims").and_then(|v| v.as_object().cloned()).unwrap_or_default(),
+        disabled: r.values.get("disabled").and_then(|v| v.as_bool()).unwrap_or(false),
+    }))
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum AccountKey<'a> {
+    Email(&'a str),
+    Id(&'a str),
+}
+
+/// Sets system columns of one user (`roles`, `claims`, `disabled`, `password_hash`,
+/// `email_verified`); `false` when there is no such user.
+pub async fn set_account_fields<C: ConnectionTrait>(
+    db: &C,
+    id: &str,
+    fields: &[(&str, sea_orm::sea_query::Value)],
+) -> ApiResult<bool> {
+    let mut q = Query::update();
+    q.table("users");
+    for (col, v) in fields {
+        q.value(sea_orm::sea_query::Alias::new(*col), v.clone());
+    }
+    q.value("updated_at", datetime(now(), db.get_database_backend())).and_where(Expr::col("id").eq(id.to_string()));
+    Ok(db.execute(&q).await?.rows_affected() > 0)
+}
+
+/// Binds a JSON value for a JSON/list system column.
+pub fn json_value(v: serde_json::Value, backend: sea_orm::DatabaseBackend) -> sea_orm::sea_query::Value {
+    let spec =
+        ColumnSpec { key: "json".into(), column: "json".into(), ty: ScalarType::Json, list: false, nullable: true };
+    bind(&spec, &v, backend).expect("JSON always binds as JSON")
 }

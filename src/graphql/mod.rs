@@ -1,6 +1,7 @@
 //! Stage 3: model IR → one `async_graphql::dynamic::Schema` (SPEC section 3): per model an
 //! object type, a connection, filter/orderBy/create/update inputs, queries and mutations.
 
+mod auth_api;
 mod filters;
 mod inputs;
 mod objects;
@@ -10,7 +11,7 @@ mod selection;
 
 use crate::app::AppState;
 use crate::model::{ScalarField, ScalarType};
-use async_graphql::dynamic::{Enum, EnumItem, Field, FieldFuture, Object, Schema, SchemaBuilder, SchemaError, TypeRef};
+use async_graphql::dynamic::{Enum, EnumItem, Object, Schema, SchemaBuilder, SchemaError, TypeRef};
 use std::sync::Arc;
 
 /// Builds the API for `state.ir`. The state travels in the schema data for resolvers.
@@ -48,21 +49,10 @@ fn builder(ir: &crate::model::Schema, cfg: &crate::config::Config) -> SchemaBuil
         query = resolvers::queries(query, model);
         mutation = resolvers::mutations(mutation, model);
     }
-    if ir.user_models().next().is_none() {
-        // A GraphQL root type needs a field; this one is only there while no model is declared.
-        query = query.field(
-            Field::new("serverVersion", TypeRef::named_nn(TypeRef::STRING), |_| {
-                FieldFuture::new(async { Ok(Some(async_graphql::Value::from(env!("CARGO_PKG_VERSION")))) })
-            })
-            .description("The ferrobase version. Declare a `@model` in schema/ to get its API here."),
-        );
-        mutation = mutation.field(
-            Field::new("noop", TypeRef::named(TypeRef::BOOLEAN), |_| {
-                FieldFuture::new(async { Ok(Some(async_graphql::Value::Null)) })
-            })
-            .description("Does nothing. Declare a `@model` in schema/ to get its mutations here."),
-        );
-    }
+    let user = ir.model("User").expect("the built-in User always exists");
+    builder = auth_api::register(builder, user);
+    query = auth_api::queries(query);
+    mutation = auth_api::mutations(mutation);
     builder = builder.register(query).register(mutation);
     limits(builder, cfg)
 }

@@ -100,7 +100,7 @@ pub async fn get(
 
 fn caller(s: &HttpState, headers: &HeaderMap) -> Result<Caller, ApiError> {
     let auth = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-    Caller::from_authorization(auth, &s.app.state.service_key)
+    Caller::from_authorization(auth, &s.app.state.service_key, &s.app.state.jwt)
 }
 
 /// Executes one request; also says whether it failed as a whole before execution (a syntax,

@@ -46,7 +46,7 @@ fn default_query(s: &HttpState) -> String {
             "query {{\n  {}(first: 5) {{\n    totalCount\n    nodes {{\n      id\n      createdAt\n    }}\n    pageInfo {{\n      hasNextPage\n      endCursor\n    }}\n  }}\n}}\n",
             m.plural
         )),
-        None => q.push_str("query {\n  serverVersion\n}\n"),
+        None => q.push_str("query {\n  me {\n    id\n    email\n  }\n}\n"),
     }
     q
 }

@@ -26,12 +26,18 @@ pub struct TestServer {
 impl TestServer {
     /// Starts a server for `sdl` on `backend`.
     pub async fn start(backend: TestBackend, sdl: &str) -> TestServer {
+        Self::start_with(backend, sdl, |_| {}).await
+    }
+
+    /// Starts a server after `configure` adjusts its configuration.
+    pub async fn start_with(backend: TestBackend, sdl: &str, configure: impl FnOnce(&mut Config)) -> TestServer {
         let dir = tempfile::tempdir().expect("temp dir");
         let db = TestDb::create(backend, dir.path()).await.expect("test database");
         let schema_dir = dir.path().join("schema");
         std::fs::create_dir_all(&schema_dir).expect("schema dir");
         std::fs::write(schema_dir.join("app.graphql"), sdl).expect("write schema");
-        let config = Config::for_dirs(&dir.path().join("data"), &schema_dir, Some(db.url.clone()));
+        let mut config = Config::for_dirs(&dir.path().join("data"), &schema_dir, Some(db.url.clone()));
+        configure(&mut config);
         let app = app::prepare(config).await.expect("server starts");
         let state = app.state.clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");

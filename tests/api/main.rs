@@ -1,6 +1,7 @@
 //! The integration tests: one binary, a real server per test, SQLite always and PostgreSQL when
 //! `FERROBASE_TEST_DATABASE_URL` is set.
 
+mod auth;
 mod cli;
 mod common;
 mod crud;
@@ -8,6 +9,7 @@ mod filters;
 mod http;
 mod injection;
 mod introspection;
+mod mail;
 mod nplus1;
 mod pagination;
 mod validation;

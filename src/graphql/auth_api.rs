@@ -1,0 +1,341 @@
+//! The authentication API of SPEC section 4: `signUp`, `signIn`, `refreshSession`, `signOut`,
+//! `signOutEverywhere`, `changePassword`, `me`, and the admin operations `users`,
+//! `setUserRoles`, `setUserClaims`, `disableUser`.
+
+use super::declared_type;
+use super::objects::list_arguments;
+use super::selection::to_sel;
+use crate::app::AppState;
+use crate::auth::sessions::{self, Issued};
+use crate::auth::{AccountKey, Caller, find_account, json_value, password, set_account_fields};
+use crate::error::{ApiError, ApiResult};
+use crate::model::{FieldKind, Model};
+use crate::sql::fetch::{Loader, Sel};
+use crate::sql::values::format_datetime;
+use crate::sql::{Row, SqlCtx, write};
+use async_graphql::Value;
+use async_graphql::dynamic::{
+    Field, FieldFuture, FieldValue, InputObject, InputValue, Object, ResolverContext, SchemaBuilder, TypeRef,
+};
+use std::sync::{Arc, OnceLock};
+
+/// Fields of the built-in `User` that are not profile fields.
+const BUILTIN_USER_FIELDS: &[&str] = &["id", "email", "emailVerified", "roles", "createdAt", "updatedAt"];
+
+/// What `AuthPayload` resolves from.
+struct Payload {
+    access_token: String,
+    refresh_token: String,
+    expires_at: String,
+    user: Row,
+}
+
+pub fn register(builder: SchemaBuilder, user: &Model) -> SchemaBuilder {
+    let payload = Object::new("AuthPayload")
+        .description("Tokens for a signed-in session. Send `Authorization: Bearer <accessToken>`; exchange the refresh token with `refreshSession` before `expiresAt`.")
+        .field(payload_field("accessToken", TypeRef::named_nn(TypeRef::STRING), "Short-lived JWT for the Authorization header.", |p| Value::from(p.access_token.clone())))
+        .field(payload_field("refreshToken", TypeRef::named_nn(TypeRef::STRING), "Long-lived, single-use token for `refreshSession`; keep it secret.", |p| Value::from(p.refresh_token.clone())))
+        .field(payload_field("expiresAt", TypeRef::named_nn("DateTime"), "When the access token expires.", |p| Value::from(p.expires_at.clone())))
+        .field(
+            Field::new("user", TypeRef::named_nn("User"), |ctx| {
+                FieldFuture::new(async move {
+                    let p = ctx.parent_value.try_downcast_ref::<Payload>()?;
+                    Ok(Some(FieldValue::borrowed_any(&p.user)))
+                })
+            })
+            .description("The signed-in user."),
+        );
+    let mut input = InputObject::new("SignUpInput")
+        .description("A new account: email, password, and the profile fields declared on `type User`.")
+        .field(
+            InputValue::new("email", TypeRef::named_nn(TypeRef::STRING)).description("Email address; used to sign in."),
+        )
+        .field(InputValue::new("password", TypeRef::named_nn(TypeRef::STRING)).description("At least 8 characters."));
+    for field in profile_fields(user) {
+        if let FieldKind::Scalar(s) = &field.kind {
+            let doc = field.description.clone().unwrap_or_else(|| format!("Profile field {}.", field.name));
+            input = input.field(
+                InputValue::new(&field.name, declared_type(s, s.required && s.default.is_none())).description(doc),
+            );
+        }
+    }
+    builder.register(payload).register(input)
+}
+
+fn profile_fields(user: &Model) -> impl Iterator<Item = &crate::model::Field> {
+    user.fields.iter().filter(|f| !BUILTIN_USER_FIELDS.contains(&f.name.as_str()))
+}
+
+fn payload_field(name: &str, ty: TypeRef, doc: &str, get: fn(&Payload) -> Value) -> Field {
+    Field::new(name, ty, move |ctx| {
+        FieldFuture::new(async move { Ok(Some(get(ctx.parent_value.try_downcast_ref::<Payload>()?))) })
+    })
+    .description(doc)
+}
+
+fn state<'a>(ctx: &ResolverContext<'a>) -> ApiResult<&'a Arc<AppState>> {
+    ctx.data::<Arc<AppState>>().map_err(|e| ApiError::internal(e.message))
+}
+
+fn caller<'a>(ctx: &ResolverContext<'a>) -> &'a Caller {
+    ctx.data_opt::<Caller>().unwrap_or(&Caller::Anonymous)
+}
+
+fn user_model(st: &AppState) -> &Model {
+    st.ir.model("User").expect("the built-in User always exists")
+}
+
+fn string_arg(ctx: &ResolverContext<'_>, name: &str) -> async_graphql::Result<String> {
+    Ok(ctx.args.try_get(name)?.string()?.to_string())
+}
+
+/// A field selection's children named `name` (e.g. `user { ... }` inside the payload).
+fn child_fields<'s>(sel: &'s Sel, name: &str) -> Vec<&'s Sel> {
+    sel.children.iter().filter(|c| c.name == name).flat_map(|c| c.children.iter()).collect()
+}
+
+/// Hashing is slow by design: keep it off the async workers.
+async fn verify_password(pass: String, hash: Option<String>) -> ApiResult<bool> {
+    // An unknown email still costs one verification, so timing does not tell which emails exist.
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    let hash = match hash {
+        Some(h) => h,
+        None => DUMMY.get_or_init(|| password::hash("not a real password").expect("hashing works")).clone(),
+    };
+    tokio::task::spawn_blocking(move || password::verify(&pass, &hash)).await.map_err(ApiError::internal)
+}
+
+/// Issues the access token for a session and loads the user the selection asks for.
+async fn payload(st: &AppState, issued: Issued, sel: &Sel) -> ApiResult<Payload> {
+    let account = find_account(&st.db, AccountKey::Id(&issued.user_id)).await?.ok_or_else(invalid_credentials)?;
+    let (access_token, exp) = st.jwt.issue(&account.id, &account.roles, &account.claims, &issued.family_id);
+    let loader = Loader::new(&st.db, &st.ir, st.limits());
+    let user =
+        loader.by_id(user_model(st), &account.id, child_fields(sel, "user")).await?.ok_or_else(invalid_credentials)?;
+    let expires = chrono::DateTime::from_timestamp(exp, 0).expect("token expiry is a valid time");
+    Ok(Payload { access_token, refresh_token: issued.refresh_token, expires_at: format_datetime(&expires), user })
+}
+
+fn invalid_credentials() -> ApiError {
+    ApiError::unauthenticated("invalid email or password")
+}
+
+pub fn mutations(mutation: Object) -> Object {
+    mutation
+        .field(
+            Field::new("signUp", TypeRef::named_nn("AuthPayload"), |ctx| {
+                FieldFuture::new(async move {
+                    let st = state(&ctx)?;
+                    let sel = to_sel(ctx.ctx.field())?;
+                    let mut input = match ctx.args.try_get("input")?.as_value().clone().into_json()? {
+                        serde_json::Value::Object(m) => m,
+                        _ => return Err(ApiError::bad_input("input must be an object").into()),
+                    };
+                    let email = input.remove("email").and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+                    let pass = input.remove("password").and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+                    let txn = crate::db::begin_write(&st.db).await.map_err(ApiError::from)?;
+                    let id = crate::auth::create_user(&txn, &email, &pass, &[]).await?;
+                    if !input.is_empty() {
+                        let cx = SqlCtx::new(&st.ir, st.backend());
+                        write::update(&txn, &cx, user_model(st), &id, &input).await?;
+                    }
+                    let issued = sessions::start(&txn, st.sessions, &id, None).await?;
+                    txn.commit().await.map_err(ApiError::from)?;
+                    Ok(Some(FieldValue::owned_any(payload(st, issued, &sel).await?)))
+                })
+            })
+            .argument(InputValue::new("input", TypeRef::named_nn("SignUpInput")).description("The new account."))
+            .description("Creates an account and signs it in."),
+        )
+        .field(
+            Field::new("signIn", TypeRef::named_nn("AuthPayload"), |ctx| {
+                FieldFuture::new(async move {
+                    let st = state(&ctx)?;
+                    let sel = to_sel(ctx.ctx.field())?;
+                    let (email, pass) = (string_arg(&ctx, "email")?, string_arg(&ctx, "password")?);
+                    let account = find_account(&st.db, AccountKey::Email(&email)).await?;
+                    let hash = account.as_ref().and_then(|a| a.password_hash.clone());
+                    let ok = verify_password(pass, hash).await?;
+                    let account = account.filter(|_| ok).ok_or_else(invalid_credentials)?;
+                    if account.disabled {
+                        return Err(ApiError::unauthenticated("this account is disabled").into());
+                    }
+                    let issued = sessions::start(&st.db, st.sessions, &account.id, None).await?;
+                    Ok(Some(FieldValue::owned_any(payload(st, issued, &sel).await?)))
+                })
+            })
+            .argument(InputValue::new("email", TypeRef::named_nn(TypeRef::STRING)).description("The account's email."))
+            .argument(InputValue::new("password", TypeRef::named_nn(TypeRef::STRING)).description("The account's password."))
+            .description("Signs in with email and password."),
+        )
+        .field(
+            Field::new("refreshSession", TypeRef::named_nn("AuthPayload"), |ctx| {
+                FieldFuture::new(async move {
+                    let st = state(&ctx)?;
+                    let sel = to_sel(ctx.ctx.field())?;
+                    let token = string_arg(&ctx, "refreshToken")?;
+                    let issued = sessions::refresh(&st.db, st.sessions, &token).await?;
+                    Ok(Some(FieldValue::owned_any(payload(st, issued, &sel).await?)))
+                })
+            })
+            .argument(InputValue::new("refreshToken", TypeRef::named_nn(TypeRef::STRING)).description("The refresh token of the last AuthPayload."))
+            .description("Exchanges a refresh token for new tokens. Each refresh token works once (rotation); reusing an old one signs that session out."),
+        )
+        .field(
+            Field::new("signOut", TypeRef::named_nn(TypeRef::BOOLEAN), |ctx| {
+                FieldFuture::new(async move {
+                    let st = state(&ctx)?;
+                    let token = string_arg(&ctx, "refreshToken")?;
+                    if let Some(family) = sessions::family_of(&st.db, &token).await? {
+                        sessions::revoke_family(&st.db, &family).await?;
+                    }
+                    Ok(Some(Value::Boolean(true)))
+                })
+            })
+            .argument(InputValue::new("refreshToken", TypeRef::named_nn(TypeRef::STRING)).description("The session's refresh token."))
+            .description("Ends the session the refresh token belongs to. Access tokens already issued stay valid until they expire."),
+        )
+        .field(
+            Field::new("signOutEverywhere", TypeRef::named_nn(TypeRef::BOOLEAN), |ctx| {
+                FieldFuture::new(async move {
+                    let st = state(&ctx)?;
+                    let me = caller(&ctx).require_user()?;
+                    sessions::revoke_user(&st.db, &me.id, None).await?;
+                    Ok(Some(Value::Boolean(true)))
+                })
+            })
+            .description("Ends every session of the signed-in user."),
+        )
+        .field(
+            Field::new("changePassword", TypeRef::named_nn(TypeRef::BOOLEAN), |ctx| {
+                FieldFuture::new(async move {
+                    let st = state(&ctx)?;
+                    let me = caller(&ctx).require_user()?.clone();
+                    let (current, new) = (string_arg(&ctx, "currentPassword")?, string_arg(&ctx, "newPassword")?);
+                    let account = find_account(&st.db, AccountKey::Id(&me.id)).await?.ok_or_else(invalid_credentials)?;
+                    if !verify_password(current, account.password_hash.clone()).await? {
+                        return Err(ApiError::invalid_field("currentPassword", "the current password is wrong").into());
+                    }
+                    set_password(st, &me.id, new).await?;
+                    sessions::revoke_user(&st.db, &me.id, me.session.as_deref()).await?;
+                    Ok(Some(Value::Boolean(true)))
+                })
+            })
+            .argument(InputValue::new("currentPassword", TypeRef::named_nn(TypeRef::STRING)).description("The password in use."))
+            .argument(InputValue::new("newPassword", TypeRef::named_nn(TypeRef::STRING)).description("At least 8 characters."))
+            .description("Changes the signed-in user's password and ends their other sessions."),
+        )
+        .field(admin_user_op(
+            "setUserRoles",
+            "Replaces a user's roles (admin). Takes effect in access tokens issued from now on.",
+            InputValue::new("roles", TypeRef::named_nn_list_nn(TypeRef::STRING)).description("The roles, e.g. [\"editor\"]."),
+            |st, ctx| {
+                let roles = ctx.args.try_get("roles")?.as_value().clone().into_json()?;
+                Ok(vec![("roles", json_value(roles, st.backend()))])
+            },
+        ))
+        .field(admin_user_op(
+            "setUserClaims",
+            "Replaces a user's custom claims (admin): carried in access tokens and readable in rules as `$claims.<name>`.",
+            InputValue::new("claims", TypeRef::named_nn("JSON")).description("A JSON object, e.g. {\"org\": \"acme\"}."),
+            |st, ctx| {
+                let claims = ctx.args.try_get("claims")?.as_value().clone().into_json()?;
+                if !claims.is_object() {
+                    return Err(ApiError::invalid_field("claims", "claims must be a JSON object").into());
+                }
+                Ok(vec![("claims", json_value(claims, st.backend()))])
+            },
+        ))
+        .field(
+            Field::new("disableUser", TypeRef::named_nn("User"), |ctx| {
+                FieldFuture::new(async move {
+                    let st = state(&ctx)?;
+                    caller(&ctx).require_admin()?;
+                    let id = string_arg(&ctx, "userId")?;
+                    if !set_account_fields(&st.db, &id, &[("disabled", true.into())]).await? {
+                        return Err(ApiError::not_found(format!("no User with id {id}")).into());
+                    }
+                    sessions::revoke_user(&st.db, &id, None).await?;
+                    Ok(Some(FieldValue::owned_any(load_user(st, &id, &to_sel(ctx.ctx.field())?).await?)))
+                })
+            })
+            .argument(InputValue::new("userId", TypeRef::named_nn(TypeRef::ID)).description("The user to disable."))
+            .description("Disables a user (admin): they can no longer sign in or refresh, and their sessions end."),
+        )
+}
+
+/// Computes the `users` columns an admin mutation sets, from its arguments.
+type ColumnValues =
+    fn(&AppState, &ResolverContext<'_>) -> async_graphql::Result<Vec<(&'static str, sea_orm::sea_query::Value)>>;
+
+/// An admin mutation that sets system columns of one user and returns the user.
+fn admin_user_op(name: &str, doc: &str, arg: InputValue, values: ColumnValues) -> Field {
+    Field::new(name, TypeRef::named_nn("User"), move |ctx| {
+        FieldFuture::new(async move {
+            let st = state(&ctx)?;
+            caller(&ctx).require_admin()?;
+            let id = string_arg(&ctx, "userId")?;
+            let fields = values(st, &ctx)?;
+            if !set_account_fields(&st.db, &id, &fields).await? {
+                return Err(ApiError::not_found(format!("no User with id {id}")).into());
+            }
+            Ok(Some(FieldValue::owned_any(load_user(st, &id, &to_sel(ctx.ctx.field())?).await?)))
+        })
+    })
+    .argument(InputValue::new("userId", TypeRef::named_nn(TypeRef::ID)).description("The user to change."))
+    .argument(arg)
+    .description(doc)
+}
+
+async fn load_user(st: &AppState, id: &str, sel: &Sel) -> ApiResult<Row> {
+    let loader = Loader::new(&st.db, &st.ir, st.limits());
+    loader
+        .by_id(user_model(st), id, sel.children.iter().collect())
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no User with id {id}")))
+}
+
+async fn set_password(st: &AppState, id: &str, new: String) -> ApiResult<()> {
+    if new.chars().count() < password::MIN_PASSWORD_CHARS {
+        return Err(ApiError::invalid_field(
+            "newPassword",
+            format!("the password needs at least {} characters", password::MIN_PASSWORD_CHARS),
+        ));
+    }
+    let hash = tokio::task::spawn_blocking(move || password::hash(&new))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)?;
+    set_account_fields(&st.db, id, &[("password_hash", hash.into())]).await?;
+    Ok(())
+}
+
+pub fn queries(query: Object) -> Object {
+    let users = Field::new("users", TypeRef::named_nn("UserConnection"), |ctx| {
+        FieldFuture::new(async move {
+            let st = state(&ctx)?;
+            caller(&ctx).require_admin()?;
+            let sel = to_sel(ctx.ctx.field())?;
+            let loader = Loader::new(&st.db, &st.ir, st.limits());
+            Ok(Some(FieldValue::owned_any(loader.list(user_model(st), &sel).await?)))
+        })
+    })
+    .description("All users, filtered and paged (admin).");
+    query
+        .field(
+            Field::new("me", TypeRef::named("User"), |ctx| {
+                FieldFuture::new(async move {
+                    let st = state(&ctx)?;
+                    let Some(me) = caller(&ctx).user() else { return Ok(None) };
+                    let sel = to_sel(ctx.ctx.field())?;
+                    let loader = Loader::new(&st.db, &st.ir, st.limits());
+                    Ok(loader
+                        .by_id(user_model(st), &me.id, sel.children.iter().collect())
+                        .await?
+                        .map(FieldValue::owned_any))
+                })
+            })
+            .description("The signed-in user; null without an access token."),
+        )
+        .field(list_arguments(users, "User"))
+}
