@@ -21,6 +21,8 @@ pub struct AppState {
     pub jwt: crate::auth::jwt::JwtKeys,
     /// Refresh-token lifetimes.
     pub sessions: crate::auth::sessions::SessionPolicy,
+    /// Sends verification and password-reset emails (log or SMTP).
+    pub mailer: crate::mail::Mailer,
 }
 
 impl AppState {

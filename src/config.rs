@@ -83,6 +83,8 @@ pub enum SchemaAction {
     Print,
     /// Check the declared models; print every problem and exit non-zero if there are errors.
     Check,
+    /// Print the permission matrix: who may create, read, update and delete what.
+    Rules,
 }
 
 /// `ferrobase.toml`: every key optional; unknown keys are an error.

@@ -37,6 +37,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve => serve(config).await,
         Command::Migrate { plan, allow_destructive } => migrate(config, plan, allow_destructive).await,
         Command::Schema { action: SchemaAction::Check } => Ok(schema_check(&config)),
+        Command::Schema { action: SchemaAction::Rules } => {
+            print!("{}", ferrobase::auth::matrix::permission_matrix(&app::load_models(&config)?));
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Schema { action: SchemaAction::Print } => {
             let ir = app::load_models(&config)?;
             print!("{}", ferrobase::graphql::sdl(&ir, &config)?);

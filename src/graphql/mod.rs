@@ -2,6 +2,7 @@
 //! object type, a connection, filter/orderBy/create/update inputs, queries and mutations.
 
 mod auth_api;
+mod auth_email;
 mod filters;
 mod inputs;
 mod objects;
@@ -53,6 +54,7 @@ fn builder(ir: &crate::model::Schema, cfg: &crate::config::Config) -> SchemaBuil
     builder = auth_api::register(builder, user);
     query = auth_api::queries(query);
     mutation = auth_api::mutations(mutation);
+    mutation = auth_email::mutations(mutation);
     builder = builder.register(query).register(mutation);
     limits(builder, cfg)
 }

@@ -96,8 +96,11 @@ impl SmtpMailer {
 
     pub async fn send(&self, email: &Email) -> anyhow::Result<()> {
         let to: Mailbox = email.to.parse().map_err(|e| anyhow!("invalid recipient address `{}`: {e}", email.to))?;
+        let from = &self.inner.from;
+        let message_id = format!("<{}@{}>", uuid::Uuid::now_v7().simple(), from.email.domain());
         let message = Message::builder()
-            .from(self.inner.from.clone())
+            .from(from.clone())
+            .message_id(Some(message_id))
             .to(to)
             .subject(email.subject.as_str())
             .header(ContentType::TEXT_PLAIN)

@@ -9,7 +9,7 @@ use super::{ColumnSpec, SqlCtx, col, column_for};
 use crate::error::{ApiError, ApiResult};
 use crate::model::{FieldKind, Model, ScalarType};
 use async_graphql::Value as GqlValue;
-use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Func, Query, SelectStatement};
+use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Func, Query, QueryStatementBuilder, SelectStatement};
 use serde_json::Value as Json;
 
 /// Compiles `filter` for rows of `model` under table alias `alias`.
@@ -135,7 +135,14 @@ fn column_condition(cx: &SqlCtx, spec: &ColumnSpec, alias: &str, ops: &GqlValue)
 
 fn operator(cx: &SqlCtx, spec: &ColumnSpec, alias: &str, op: &str, v: &GqlValue) -> ApiResult<Expr> {
     let c = col(alias, &spec.column);
-    let json = v.clone().into_json().map_err(ApiError::internal)?;
+    let mut json = v.clone().into_json().map_err(ApiError::internal)?;
+    if cx.in_rule() {
+        match resolve_placeholders(cx, &json)? {
+            Resolved::Literal(v) => json = v,
+            Resolved::Missing => return Ok(always(false)),
+            Resolved::UserColumn(column) => return user_column_compare(cx, c, op, &column),
+        }
+    }
     let one = |j: &serde_json::Value| bind_scalar(spec, j, cx.backend);
     let is_text = matches!(spec.ty, ScalarType::String | ScalarType::Id);
     if Json::is_null(&json) && !matches!(op, "eq" | "ne") {
@@ -188,6 +195,73 @@ fn operator(cx: &SqlCtx, spec: &ColumnSpec, alias: &str, op: &str, v: &GqlValue)
                 format!("{}: operator {op} does not apply to this field", spec.key),
             ));
         }
+    })
+}
+
+/// A rule operand after placeholder substitution.
+enum Resolved {
+    Literal(Json),
+    /// A placeholder with no value for this caller: the comparison is false.
+    Missing,
+    /// `$user.<field>`: compared with the caller's own row in `users`.
+    UserColumn(String),
+}
+
+/// `"$user.id"`, `"$claims.<name>"` → the caller's values; `"$user.<field>"` → a column of the
+/// caller's `users` row. Lists substitute item by item (items without a value drop out).
+fn resolve_placeholders(cx: &SqlCtx, v: &Json) -> ApiResult<Resolved> {
+    let user = cx.caller.and_then(|c| c.user());
+    Ok(match v {
+        Json::String(s) if s == "$user.id" => match user {
+            Some(u) => Resolved::Literal(Json::String(u.id.clone())),
+            None => Resolved::Missing,
+        },
+        Json::String(s) if s.starts_with("$claims.") => {
+            match user.and_then(|u| u.claims.get(&s["$claims.".len()..])).filter(|v| !v.is_null()) {
+                Some(v) => Resolved::Literal(v.clone()),
+                None => Resolved::Missing,
+            }
+        }
+        Json::String(s) if s.starts_with("$user.") => {
+            let users = cx.model("User");
+            let field = &s["$user.".len()..];
+            match super::column_for(users, field) {
+                Some(spec) if user.is_some() => Resolved::UserColumn(spec.column),
+                Some(_) => Resolved::Missing,
+                None => return Err(ApiError::internal(format!("rule placeholder {s} names no User field"))),
+            }
+        }
+        Json::Array(items) => {
+            let mut out = Vec::new();
+            for item in items {
+                match resolve_placeholders(cx, item)? {
+                    Resolved::Literal(v) => out.push(v),
+                    Resolved::Missing => {}
+                    Resolved::UserColumn(_) => {
+                        return Err(ApiError::internal("`$user.<field>` is not supported inside a list"));
+                    }
+                }
+            }
+            Resolved::Literal(Json::Array(out))
+        }
+        other => Resolved::Literal(other.clone()),
+    })
+}
+
+/// `column <op> (SELECT <user column> FROM users WHERE id = <caller>)`.
+fn user_column_compare(cx: &SqlCtx, c: Expr, op: &str, column: &str) -> ApiResult<Expr> {
+    let me = cx.caller.and_then(|c| c.user()).map(|u| u.id.clone()).unwrap_or_default();
+    let mut q = Query::select();
+    q.column(Alias::new(column)).from(Alias::new("users")).and_where(Expr::col(Alias::new("id")).eq(me));
+    let sub = Expr::SubQuery(None, Box::new(q.into_sub_query_statement()));
+    Ok(match op {
+        "eq" => c.eq(sub),
+        "ne" => c.ne(sub),
+        "lt" => c.lt(sub),
+        "lte" => c.lte(sub),
+        "gt" => c.gt(sub),
+        "gte" => c.gte(sub),
+        _ => return Err(ApiError::internal(format!("`$user.<field>` does not work with {op}"))),
     })
 }
 

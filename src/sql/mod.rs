@@ -3,6 +3,7 @@
 //! SQL predicate; `fetch.rs` loads a selection's relations with one statement per relation
 //! level; `write.rs` runs create/update/delete.
 
+pub mod access;
 pub mod cursor;
 pub mod errors;
 pub mod fetch;
@@ -95,16 +96,38 @@ pub struct Edge {
     pub row: Row,
 }
 
-/// What every statement builder needs: the IR, the SQL dialect and fresh table aliases.
+/// What every statement builder needs: the IR, the SQL dialect, fresh table aliases, and whose
+/// `@auth` rules apply.
 pub struct SqlCtx<'a> {
     pub schema: &'a Schema,
     pub backend: DatabaseBackend,
     next_alias: AtomicUsize,
+    /// The caller whose rules restrict every table read; `None` for the server's own work.
+    pub caller: Option<&'a crate::auth::Caller>,
+    /// Set while compiling a rule's `where:`: `$user.*`/`$claims.*` placeholders are live and
+    /// relation subqueries are not restricted again (rules see all rows; no rule recursion).
+    in_rule: std::sync::atomic::AtomicBool,
 }
 
 impl<'a> SqlCtx<'a> {
     pub fn new(schema: &'a Schema, backend: DatabaseBackend) -> Self {
-        Self { schema, backend, next_alias: AtomicUsize::new(0) }
+        Self {
+            schema,
+            backend,
+            next_alias: AtomicUsize::new(0),
+            caller: None,
+            in_rule: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+    /// The same context, restricted by `caller`'s rules.
+    pub fn for_caller(schema: &'a Schema, backend: DatabaseBackend, caller: &'a crate::auth::Caller) -> Self {
+        Self { caller: Some(caller), ..Self::new(schema, backend) }
+    }
+    pub fn in_rule(&self) -> bool {
+        self.in_rule.load(Ordering::Relaxed)
+    }
+    pub(crate) fn set_in_rule(&self, on: bool) -> bool {
+        self.in_rule.swap(on, Ordering::Relaxed)
     }
     /// A table alias not used elsewhere in the statement: `t0`, `t1`, ...
     pub fn alias(&self) -> String {

@@ -288,6 +288,8 @@ async fn smtp_sends_a_verification_email_with_auth() {
     assert_eq!(m.header("Subject").as_deref(), Some("Confirm your email"));
     assert_eq!(m.header("From").as_deref(), Some("App <app@example.com>"));
     assert_eq!(m.header("To").as_deref(), Some("alice@example.org"));
+    let message_id = m.header("Message-ID").unwrap();
+    assert!(message_id.starts_with('<') && message_id.ends_with("@example.com>"), "{message_id}");
     assert!(
         m.header("Content-Type").unwrap().starts_with("text/plain; charset=utf-8"),
         "{:?}",

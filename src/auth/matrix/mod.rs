@@ -161,9 +161,10 @@ fn condition(schema: &Schema, model: &Model, rule: &AuthRule) -> Option<Expr> {
 /// Keeps the items not covered by another (the first of equal items survives).
 fn prune<T: Clone>(items: Vec<T>, covers: impl Fn(&T, &T) -> bool) -> Vec<T> {
     let keep = |i: usize| {
-        !items.iter().enumerate().any(|(j, other)| {
-            j != i && covers(other, &items[i]) && (j < i || !covers(&items[i], other))
-        })
+        !items
+            .iter()
+            .enumerate()
+            .any(|(j, other)| j != i && covers(other, &items[i]) && (j < i || !covers(&items[i], other)))
     };
     (0..items.len()).filter(|&i| keep(i)).map(|i| items[i].clone()).collect()
 }
@@ -177,9 +178,8 @@ fn cell(grants: Vec<Grant>) -> String {
     if grants.iter().any(|g| !g.own && g.cond.is_none()) {
         return "yes".into();
     }
-    let conds = |own: bool| -> Vec<Option<Expr>> {
-        grants.iter().filter(|g| g.own == own).map(|g| g.cond.clone()).collect()
-    };
+    let conds =
+        |own: bool| -> Vec<Option<Expr>> { grants.iter().filter(|g| g.own == own).map(|g| g.cond.clone()).collect() };
     let (own, rest) = (conds(true), conds(false));
     let own_text = match own.iter().cloned().collect::<Option<Vec<Expr>>>() {
         _ if own.is_empty() => None,

@@ -1,0 +1,154 @@
+//! `@auth` rules → SQL predicates, through the same compiler as the `filter` argument, so a
+//! rule means exactly what the same filter would. Rules are ORed, the parts of one rule ANDed;
+//! the service key and role `admin` pass everything; a model without `@auth` is admin-only.
+
+use super::filter::filter_condition;
+use super::{SqlCtx, col};
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::model::{AuthAllow, AuthRule, FieldKind, Model, Operation};
+use sea_orm::sea_query::{Condition, Expr, ExprTrait};
+
+/// What a caller may touch of a table for one operation.
+#[derive(Debug, Clone)]
+pub enum Access {
+    /// Every row (admin, or a rule without a row condition).
+    All,
+    /// Rows matching the predicate.
+    Rows(Condition),
+    /// No rule applies to this caller.
+    Denied,
+}
+
+impl Access {
+    /// The predicate to AND into a statement (`1 = 0` when denied).
+    pub fn condition(self) -> Condition {
+        match self {
+            Access::All => Condition::all(),
+            Access::Rows(c) => c,
+            Access::Denied => Condition::all().add(Expr::cust("1 = 0")),
+        }
+    }
+}
+
+/// The built-in `User`: anyone who may read a row pointing at a user may read that user's id
+/// and profile; `email`, `emailVerified` and `roles` are the user's own (see [`field_readable`]).
+fn user_rules() -> Vec<AuthRule> {
+    vec![AuthRule { allow: AuthAllow::Public, operations: vec![Operation::Read], condition: None, span: Default::default() }]
+}
+
+/// Row access of `caller` to `model` for `op`, for rows under table alias `alias`.
+pub fn access(cx: &SqlCtx, model: &Model, alias: &str, op: Operation) -> ApiResult<Access> {
+    let Some(caller) = cx.caller else { return Ok(Access::All) };
+    if caller.is_admin() {
+        return Ok(Access::All);
+    }
+    let builtin;
+    let rules: &[AuthRule] = if model.builtin {
+        builtin = user_rules();
+        &builtin
+    } else {
+        model.auth.as_deref().unwrap_or(&[])
+    };
+    rules_access(cx, model, alias, op, caller, rules)
+}
+
+/// Access under an explicit rule list (a model's, or a field's).
+pub fn rules_access(
+    cx: &SqlCtx,
+    model: &Model,
+    alias: &str,
+    op: Operation,
+    caller: &Caller,
+    rules: &[AuthRule],
+) -> ApiResult<Access> {
+    let user = caller.user();
+    let mut any = Condition::any();
+    let mut granted = false;
+    for rule in rules.iter().filter(|r| r.operations.contains(&op)) {
+        let applies = match &rule.allow {
+            AuthAllow::Public => true,
+            AuthAllow::Private | AuthAllow::Owner { .. } => user.is_some(),
+            AuthAllow::Roles(roles) => user.is_some_and(|u| u.roles.iter().any(|r| roles.contains(r))),
+        };
+        if !applies {
+            continue;
+        }
+        let mut cond = Condition::all();
+        if let AuthAllow::Owner { field } = &rule.allow {
+            let column = owner_column(model, field)?;
+            let me = user.map(|u| u.id.clone()).unwrap_or_default();
+            cond = cond.add(col(alias, &column).eq(me));
+        }
+        if let Some(w) = &rule.condition {
+            let was = cx.set_in_rule(true);
+            let compiled = filter_condition(cx, model, alias, w);
+            cx.set_in_rule(was);
+            cond = cond.add(compiled?);
+        }
+        if cond.is_empty() {
+            return Ok(Access::All);
+        }
+        granted = true;
+        any = any.add(cond);
+    }
+    Ok(if granted { Access::Rows(any) } else { Access::Denied })
+}
+
+fn owner_column(model: &Model, field: &str) -> ApiResult<String> {
+    match model.field(field).map(|f| &f.kind) {
+        Some(FieldKind::BelongsTo(b)) => Ok(b.column.clone()),
+        _ => Err(ApiError::internal(format!("owner field {}.{field} is not a belongsTo", model.name))),
+    }
+}
+
+/// The error for a root operation no rule allows: sign in, or you may not.
+pub fn denied(cx: &SqlCtx, model: &Model, op: Operation) -> ApiError {
+    let verb = match op {
+        Operation::Create => "create",
+        Operation::Read => "read",
+        Operation::Update => "update",
+        Operation::Delete => "delete",
+    };
+    match cx.caller {
+        Some(Caller::Anonymous) => {
+            ApiError::unauthenticated(format!("sign in to {verb} {} rows (no @auth rule allows anonymous callers)", model.name))
+        }
+        _ => ApiError::forbidden(format!("no @auth rule of {} lets you {verb} it", model.name)),
+    }
+}
+
+/// Whether the caller may read `field` of `row_values` (field-level `@auth`). Rules without a
+/// row condition are evaluated fully; an owner rule compares the row's owner to the caller; a
+/// rule with a `where:` condition is not evaluated per field yet and grants nothing (only admin
+/// passes it), so a field is never shown by mistake.
+pub fn field_readable(
+    caller: Option<&Caller>,
+    model: &Model,
+    field: &crate::model::Field,
+    row: &serde_json::Map<String, serde_json::Value>,
+) -> bool {
+    let Some(caller) = caller else { return true };
+    if caller.is_admin() {
+        return true;
+    }
+    let user = caller.user();
+    if model.builtin {
+        // email, emailVerified, roles: the user's own.
+        return !matches!(field.name.as_str(), "email" | "emailVerified" | "roles")
+            || user.is_some_and(|u| row.get("id").and_then(|v| v.as_str()) == Some(u.id.as_str()));
+    }
+    let Some(rules) = &field.auth else { return true };
+    rules.iter().filter(|r| r.operations.contains(&Operation::Read) && r.condition.is_none()).any(|r| match &r.allow {
+        AuthAllow::Public => true,
+        AuthAllow::Private => user.is_some(),
+        AuthAllow::Roles(roles) => user.is_some_and(|u| u.roles.iter().any(|x| roles.contains(x))),
+        AuthAllow::Owner { field: owner } => user.is_some_and(|u| {
+            let key = match model.field(owner).map(|f| &f.kind) {
+                Some(FieldKind::BelongsTo(b)) => b.id_field.as_str(),
+                _ => return false,
+            };
+            row.get(key).and_then(|v| v.as_str()) == Some(u.id.as_str())
+        }),
+    })
+}
