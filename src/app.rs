@@ -101,7 +101,7 @@ pub async fn prepare(config: Config) -> anyhow::Result<App> {
         grace_secs: config.refresh_grace_secs,
     };
     let state =
-        Arc::new(AppState { db, ir: Arc::new(ir), config: Arc::new(config), service_key, statements, jwt, sessions });
+        Arc::new(AppState { db, ir: Arc::new(ir), config: Arc::new(config), service_key, statements, jwt, sessions, mailer });
     let schema = crate::graphql::build(state.clone()).context("cannot build the GraphQL schema")?;
     Ok(App { state, schema })
 }
