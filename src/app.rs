@@ -100,6 +100,7 @@ pub async fn prepare(config: Config) -> anyhow::Result<App> {
         refresh_ttl_secs: config.refresh_token_ttl_secs,
         grace_secs: config.refresh_grace_secs,
     };
+    let mailer = crate::mail::Mailer::from_config(config.smtp_url.as_deref(), &config.mail_from)?;
     let state =
         Arc::new(AppState { db, ir: Arc::new(ir), config: Arc::new(config), service_key, statements, jwt, sessions, mailer });
     let schema = crate::graphql::build(state.clone()).context("cannot build the GraphQL schema")?;
