@@ -101,8 +101,16 @@ pub async fn prepare(config: Config) -> anyhow::Result<App> {
         grace_secs: config.refresh_grace_secs,
     };
     let mailer = crate::mail::Mailer::from_config(config.smtp_url.as_deref(), &config.mail_from)?;
-    let state =
-        Arc::new(AppState { db, ir: Arc::new(ir), config: Arc::new(config), service_key, statements, jwt, sessions, mailer });
+    let state = Arc::new(AppState {
+        db,
+        ir: Arc::new(ir),
+        config: Arc::new(config),
+        service_key,
+        statements,
+        jwt,
+        sessions,
+        mailer,
+    });
     let schema = crate::graphql::build(state.clone()).context("cannot build the GraphQL schema")?;
     Ok(App { state, schema })
 }

@@ -3,6 +3,7 @@
 
 pub mod jwt;
 pub mod matrix;
+pub mod one_time;
 pub mod password;
 mod service_key;
 pub mod sessions;

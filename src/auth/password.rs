@@ -15,6 +15,19 @@ pub fn hash(password: &str) -> anyhow::Result<String> {
         .map_err(|e| anyhow::anyhow!("cannot hash the password: {e}"))
 }
 
+/// Checks a new password's length (`field` names the input) and hashes it off the async
+/// workers: argon2 is slow by design.
+pub async fn hash_new(field: &str, password: String) -> crate::error::ApiResult<String> {
+    use crate::error::ApiError;
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(ApiError::invalid_field(
+            field,
+            format!("the password needs at least {MIN_PASSWORD_CHARS} characters"),
+        ));
+    }
+    tokio::task::spawn_blocking(move || hash(&password)).await.map_err(ApiError::internal)?.map_err(ApiError::internal)
+}
+
 /// Whether `password` matches the stored PHC string (false for a malformed hash).
 pub fn verify(password: &str, stored: &str) -> bool {
     PasswordHash::new(stored).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())

@@ -14,18 +14,8 @@ pub async fn create_user<C: ConnectionTrait>(db: &C, email: &str, pass: &str, ro
     if !plausible_email(&email) {
         return Err(ApiError::invalid_field("email", format!("{email:?} is not an email address")));
     }
-    if pass.chars().count() < password::MIN_PASSWORD_CHARS {
-        return Err(ApiError::invalid_field(
-            "password",
-            format!("the password needs at least {} characters", password::MIN_PASSWORD_CHARS),
-        ));
-    }
     let backend = db.get_database_backend();
-    let pass_owned = pass.to_string();
-    let hash = tokio::task::spawn_blocking(move || password::hash(&pass_owned))
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(ApiError::internal)?;
+    let hash = password::hash_new("password", pass.to_string()).await?;
     let roles_spec =
         ColumnSpec { key: "roles".into(), column: "roles".into(), ty: ScalarType::String, list: true, nullable: false };
     let id = uuid::Uuid::now_v7().to_string();

@@ -110,8 +110,9 @@ async fn payload(st: &AppState, issued: Issued, sel: &Sel) -> ApiResult<Payload>
     let account = find_account(&st.db, AccountKey::Id(&issued.user_id)).await?.ok_or_else(invalid_credentials)?;
     let (access_token, exp) = st.jwt.issue(&account.id, &account.roles, &account.claims, &issued.family_id);
     let loader = Loader::new(&st.db, &st.ir, st.limits());
-    let user =
+    let mut user =
         loader.by_id(user_model(st), &account.id, child_fields(sel, "user")).await?.ok_or_else(invalid_credentials)?;
+    user.values.insert(crate::sql::OWN_ROW.into(), serde_json::Value::Bool(true));
     let expires = chrono::DateTime::from_timestamp(exp, 0).expect("token expiry is a valid time");
     Ok(Payload { access_token, refresh_token: issued.refresh_token, expires_at: format_datetime(&expires), user })
 }
@@ -137,7 +138,7 @@ pub fn mutations(mutation: Object) -> Object {
                     let id = crate::auth::create_user(&txn, &email, &pass, &[]).await?;
                     if !input.is_empty() {
                         let cx = SqlCtx::new(&st.ir, st.backend());
-                        write::update(&txn, &cx, user_model(st), &id, &input).await?;
+                        write::update(&txn, &cx, user_model(st), &id, &input, sea_orm::sea_query::Condition::all()).await?;
                     }
                     let issued = sessions::start(&txn, st.sessions, &id, None).await?;
                     txn.commit().await.map_err(ApiError::from)?;
@@ -296,16 +297,7 @@ async fn load_user(st: &AppState, id: &str, sel: &Sel) -> ApiResult<Row> {
 }
 
 async fn set_password(st: &AppState, id: &str, new: String) -> ApiResult<()> {
-    if new.chars().count() < password::MIN_PASSWORD_CHARS {
-        return Err(ApiError::invalid_field(
-            "newPassword",
-            format!("the password needs at least {} characters", password::MIN_PASSWORD_CHARS),
-        ));
-    }
-    let hash = tokio::task::spawn_blocking(move || password::hash(&new))
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(ApiError::internal)?;
+    let hash = password::hash_new("newPassword", new).await?;
     set_account_fields(&st.db, id, &[("password_hash", hash.into())]).await?;
     Ok(())
 }

@@ -1,7 +1,197 @@
-//! Email-based account flows (being written): password reset and email verification.
+//! Email-based account flows of SPEC section 4: `requestPasswordReset`, `resetPassword`,
+//! `requestEmailVerification` and `verifyEmail`. Links carry one-time tokens
+//! ([`crate::auth::one_time`]) and point at `{public_url}/reset-password?token=…` and
+//! `{public_url}/verify-email?token=…`.
+//!
+//! Emails are sent in the background: the request never waits on the SMTP server, and a failed
+//! send is logged. `requestPasswordReset` answers `true` whatever the email, and does the same
+//! work on the request path whether or not the account exists, so neither the answer nor its
+//! timing tells which emails have accounts.
 
-use async_graphql::dynamic::Object;
+use crate::app::AppState;
+use crate::auth::one_time::{self, Kind};
+use crate::auth::{AccountKey, Caller, find_account, password, sessions, set_account_fields};
+use crate::error::{ApiError, ApiResult};
+use crate::mail::{Email, password_reset_email, verification_email};
+use crate::model::ScalarType;
+use crate::sql::ColumnSpec;
+use async_graphql::Value;
+use async_graphql::dynamic::{Field, FieldFuture, InputValue, Object, ResolverContext, TypeRef};
+use sea_orm::ConnectionTrait;
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use std::sync::Arc;
+
+fn state<'a>(ctx: &ResolverContext<'a>) -> ApiResult<&'a Arc<AppState>> {
+    ctx.data::<Arc<AppState>>().map_err(|e| ApiError::internal(e.message))
+}
+
+fn caller<'a>(ctx: &ResolverContext<'a>) -> &'a Caller {
+    ctx.data_opt::<Caller>().unwrap_or(&Caller::Anonymous)
+}
+
+fn string_arg(ctx: &ResolverContext<'_>, name: &str) -> async_graphql::Result<String> {
+    Ok(ctx.args.try_get(name)?.string()?.to_string())
+}
+
+fn string(name: &str, doc: &str) -> InputValue {
+    InputValue::new(name, TypeRef::named_nn(TypeRef::STRING)).description(doc)
+}
+
+fn link(st: &AppState, path: &str, token: &str) -> String {
+    format!("{}/{path}?token={token}", st.config.public_url.trim_end_matches('/'))
+}
+
+/// Sends `email` without making the request wait; a failure is logged.
+fn send_in_background(st: &AppState, user_id: String, email: Email) {
+    let mailer = st.mailer.clone();
+    tokio::spawn(async move {
+        let subject = email.subject.clone();
+        if let Err(e) = mailer.send(email).await {
+            tracing::error!(
+                target: "ferrobase::mail",
+                user_id = %user_id,
+                subject = %subject,
+                "cannot send an email: {e:#}"
+            );
+        }
+    });
+}
+
+/// `(email, email_verified, disabled)` of a user.
+async fn verification_state<C: ConnectionTrait>(db: &C, id: &str) -> ApiResult<Option<(String, bool, bool)>> {
+    let spec = |key: &str, ty| ColumnSpec { key: key.into(), column: key.into(), ty, list: false, nullable: true };
+    let cols = [
+        spec("email", ScalarType::String),
+        spec("email_verified", ScalarType::Boolean),
+        spec("disabled", ScalarType::Boolean),
+    ];
+    let mut q = Query::select();
+    q.columns(["email", "email_verified", "disabled"]).from("users").and_where(Expr::col("id").eq(id.to_string()));
+    let Some(row) = db.query_one(&q).await? else { return Ok(None) };
+    let r = crate::sql::rows::decode(&row, &cols, db.get_database_backend())?;
+    let flag = |k: &str| r.values.get(k).and_then(|v| v.as_bool()).unwrap_or(false);
+    let email = r.values.get("email").and_then(|v| v.as_str()).unwrap_or_default().to_string();
+    Ok(Some((email, flag("email_verified"), flag("disabled"))))
+}
+
+async fn request_password_reset(st: &Arc<AppState>, email: &str) -> ApiResult<()> {
+    let account = find_account(&st.db, AccountKey::Email(email)).await?;
+    // Generated (random bytes and hash) whether or not the account exists.
+    let token = one_time::generate();
+    let Some(account) = account.filter(|a| !a.disabled) else { return Ok(()) };
+    // Storing the token and sending the email happen after the answer, so a known email does
+    // not take measurably longer than an unknown one.
+    let st = st.clone();
+    tokio::spawn(async move {
+        let kind = Kind::PasswordReset;
+        if let Err(e) = one_time::store(&st.db, &account.id, kind, kind.default_ttl(), &token.hash).await {
+            tracing::error!(user_id = %account.id, "cannot store a password-reset token: {}", e.message);
+            return;
+        }
+        let email = password_reset_email(&account.email, &link(&st, "reset-password", &token.token));
+        send_in_background(&st, account.id, email);
+    });
+    Ok(())
+}
+
+async fn reset_password(st: &AppState, token: &str, new: String) -> ApiResult<()> {
+    // Checked and hashed before the transaction: argon2 is slow and must not hold the write lock.
+    let hash = password::hash_new("newPassword", new).await?;
+    // One transaction: the token is used up only if the password changes and the sessions end.
+    let txn = crate::db::begin_write(&st.db).await?;
+    let user_id = one_time::consume(&txn, token, Kind::PasswordReset).await?;
+    match find_account(&txn, AccountKey::Id(&user_id)).await? {
+        Some(a) if !a.disabled => {}
+        _ => return Err(one_time::invalid_token()),
+    }
+    set_account_fields(&txn, &user_id, &[("password_hash", hash.into())]).await?;
+    sessions::revoke_user(&txn, &user_id, None).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+async fn request_email_verification(st: &AppState, user_id: &str) -> ApiResult<()> {
+    let (email, verified, disabled) = verification_state(&st.db, user_id)
+        .await?
+        .ok_or_else(|| ApiError::unauthenticated("this account no longer exists"))?;
+    if disabled {
+        return Err(ApiError::unauthenticated("this account is disabled"));
+    }
+    if verified {
+        return Ok(());
+    }
+    let kind = Kind::EmailVerification;
+    let token = one_time::issue(&st.db, user_id, kind, kind.default_ttl()).await?;
+    send_in_background(st, user_id.to_string(), verification_email(&email, &link(st, "verify-email", &token)));
+    Ok(())
+}
+
+async fn verify_email(st: &AppState, token: &str) -> ApiResult<()> {
+    let txn = crate::db::begin_write(&st.db).await?;
+    let user_id = one_time::consume(&txn, token, Kind::EmailVerification).await?;
+    if !set_account_fields(&txn, &user_id, &[("email_verified", true.into())]).await? {
+        return Err(one_time::invalid_token());
+    }
+    txn.commit().await?;
+    Ok(())
+}
 
 pub fn mutations(mutation: Object) -> Object {
     mutation
+        .field(
+            Field::new("requestPasswordReset", TypeRef::named_nn(TypeRef::BOOLEAN), |ctx| {
+                FieldFuture::new(async move {
+                    let st = state(&ctx)?;
+                    request_password_reset(st, &string_arg(&ctx, "email")?).await?;
+                    Ok(Some(Value::Boolean(true)))
+                })
+            })
+            .argument(string("email", "The email address of the account."))
+            .description(
+                "Emails a password-reset link (valid for 1 hour) to the address if it belongs to an account. \
+                 Always returns true, so it does not tell which emails have accounts; a newer link replaces \
+                 older ones.",
+            ),
+        )
+        .field(
+            Field::new("resetPassword", TypeRef::named_nn(TypeRef::BOOLEAN), |ctx| {
+                FieldFuture::new(async move {
+                    let st = state(&ctx)?;
+                    let (token, new) = (string_arg(&ctx, "token")?, string_arg(&ctx, "newPassword")?);
+                    reset_password(st, &token, new).await?;
+                    Ok(Some(Value::Boolean(true)))
+                })
+            })
+            .argument(string("token", "The token from the password-reset link; it works once."))
+            .argument(string("newPassword", "The new password: at least 8 characters."))
+            .description(
+                "Sets a new password with the token of a password-reset email, and ends every session of the \
+                 account (sign in again with the new password).",
+            ),
+        )
+        .field(
+            Field::new("requestEmailVerification", TypeRef::named_nn(TypeRef::BOOLEAN), |ctx| {
+                FieldFuture::new(async move {
+                    let st = state(&ctx)?;
+                    let me = caller(&ctx).require_user()?;
+                    request_email_verification(st, &me.id).await?;
+                    Ok(Some(Value::Boolean(true)))
+                })
+            })
+            .description(
+                "Emails the signed-in user a link (valid for 24 hours) that confirms their email address. \
+                 Does nothing when the address is already verified.",
+            ),
+        )
+        .field(
+            Field::new("verifyEmail", TypeRef::named_nn(TypeRef::BOOLEAN), |ctx| {
+                FieldFuture::new(async move {
+                    let st = state(&ctx)?;
+                    verify_email(st, &string_arg(&ctx, "token")?).await?;
+                    Ok(Some(Value::Boolean(true)))
+                })
+            })
+            .argument(string("token", "The token from the verification email; it works once."))
+            .description("Marks the email address of the account as verified, with the token of a verification email."),
+        )
 }

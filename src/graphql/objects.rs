@@ -17,6 +17,9 @@ pub fn register(builder: SchemaBuilder, _ir: &Schema, model: &Model) -> SchemaBu
             FieldKind::Scalar(s) if exposed(s) => {
                 let key = field.name.clone();
                 let ty = s.ty.clone();
+                let guarded = field.auth.is_some()
+                    || (model.builtin && matches!(field.name.as_str(), "email" | "emailVerified" | "roles"));
+                let model_name = model.name.clone();
                 let d = doc.unwrap_or_else(|| match s.managed {
                     Some(crate::model::Managed::Id) => "Unique id (UUIDv7), set by the server.".into(),
                     Some(crate::model::Managed::CreatedAt) => "When the row was created.".into(),
@@ -27,8 +30,12 @@ pub fn register(builder: SchemaBuilder, _ir: &Schema, model: &Model) -> SchemaBu
                     Field::new(&field.name, declared_type(s, s.required), move |ctx| {
                         let key = key.clone();
                         let ty = ty.clone();
+                        let model_name = model_name.clone();
                         FieldFuture::new(async move {
                             let row = ctx.parent_value.try_downcast_ref::<Row>()?;
+                            if guarded && !field_readable(&ctx, &model_name, &key, row)? {
+                                return deny(&ctx, format!("you may not read {model_name}.{key} (field @auth rules)"));
+                            }
                             Ok(match row.values.get(&key) {
                                 None | Some(Json::Null) => None,
                                 Some(v) => Some(FieldValue::value(to_graphql(v, &ty))),
@@ -56,12 +63,18 @@ pub fn register(builder: SchemaBuilder, _ir: &Schema, model: &Model) -> SchemaBu
                     .description(format!("Id of the related {} (no join needed).", b.target)),
                 );
                 let ty = if b.required { TypeRef::named_nn(&b.target) } else { TypeRef::named(&b.target) };
+                let (id_key, target) = (b.id_field.clone(), b.target.clone());
                 obj = obj.field(
-                    Field::new(&field.name, ty, |ctx| {
+                    Field::new(&field.name, ty, move |ctx| {
+                        let (id_key, target) = (id_key.clone(), target.clone());
                         FieldFuture::new(async move {
                             let row = ctx.parent_value.try_downcast_ref::<Row>()?;
                             match relation(row, &ctx)? {
                                 Relation::One(Some(r)) => Ok(Some(FieldValue::borrowed_any(r.as_ref()))),
+                                // The key is set but the row did not load: it exists, unreadable.
+                                Relation::One(None) if row.values.get(&id_key).is_some_and(|v| !v.is_null()) => {
+                                    deny(&ctx, format!("you may not read this {target} (@auth rules)"))
+                                }
                                 Relation::One(None) => Ok(None),
                                 Relation::Many(_) => Err(ApiError::internal("relation shape mismatch").into()),
                             }
@@ -86,6 +99,32 @@ pub fn register(builder: SchemaBuilder, _ir: &Schema, model: &Model) -> SchemaBu
         }
     }
     builder.register(obj).register(connection(model)).register(edge(model))
+}
+
+/// A field the caller may not read: null, with a FORBIDDEN error at the field's path.
+/// (async-graphql's dynamic executor drops the path of errors resolvers return, so the error
+/// is recorded here; see `http::graphql::with_codes` for the non-null case.)
+fn deny<'a>(
+    ctx: &async_graphql::dynamic::ResolverContext<'_>,
+    message: String,
+) -> async_graphql::Result<Option<FieldValue<'a>>> {
+    let err: async_graphql::Error = ApiError::forbidden(message).into();
+    ctx.ctx.add_error(ctx.ctx.set_error_path(err.into_server_error(ctx.ctx.item.pos)));
+    Ok(None)
+}
+
+/// Field-level `@auth` (and the built-in User's own fields) for the row being resolved.
+fn field_readable(
+    ctx: &async_graphql::dynamic::ResolverContext<'_>,
+    model_name: &str,
+    key: &str,
+    row: &Row,
+) -> async_graphql::Result<bool> {
+    let state = ctx.data::<std::sync::Arc<crate::app::AppState>>()?;
+    let caller = ctx.data_opt::<crate::auth::Caller>();
+    let model = state.ir.model(model_name).ok_or_else(|| ApiError::internal("unknown model"))?;
+    let field = model.field(key).ok_or_else(|| ApiError::internal("unknown field"))?;
+    Ok(crate::sql::access::field_readable(caller.or(Some(&crate::auth::Caller::Anonymous)), model, field, &row.values))
 }
 
 /// The prefetched relation of the field being resolved (keyed by its response key).

@@ -1,38 +1,116 @@
-//! Root fields of each model: `post`, `posts`, `createPost`, `updatePost`, `deletePost`.
+//! Root fields of each model: `post`, `posts`, `createPost`, `updatePost`, `deletePost`, all run
+//! under the caller's `@auth` rules (compiled into the SQL by `sql::access`).
 
 use super::objects::list_arguments;
 use super::selection::to_sel;
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::model::{Model, naming};
+use crate::model::{FieldKind, Model, Operation};
+use crate::sql::access::{self, Access};
 use crate::sql::fetch::{Loader, Sel};
-use crate::sql::{SqlCtx, write};
+use crate::sql::{Row, SqlCtx, write};
 use async_graphql::dynamic::{Field, FieldFuture, FieldValue, InputValue, Object, ResolverContext, TypeRef};
+use sea_orm::sea_query::Condition;
+use serde_json::{Map, Value as Json};
 use std::sync::Arc;
 
 struct Call<'a> {
     state: &'a Arc<AppState>,
     model: &'a Model,
+    caller: &'a Caller,
     sel: Sel,
 }
 
-/// Common start of every root resolver: the state, the model, the caller check and the
-/// selection as request IR.
+/// Common start of every root resolver: the state, the model, the caller and the selection as
+/// request IR.
 fn start<'a>(ctx: &ResolverContext<'a>, model_name: &str) -> ApiResult<Call<'a>> {
     let state = ctx.data::<Arc<AppState>>().map_err(|e| ApiError::internal(e.message))?;
-    ctx.data_opt::<Caller>().unwrap_or(&Caller::Anonymous).require_admin()?;
+    let caller = ctx.data_opt::<Caller>().unwrap_or(&Caller::Anonymous);
     let model = state.ir.model(model_name).ok_or_else(|| ApiError::internal(format!("no model {model_name}")))?;
-    Ok(Call { state, model, sel: to_sel(ctx.ctx.field())? })
+    Ok(Call { state, model, caller, sel: to_sel(ctx.ctx.field())? })
+}
+
+impl Call<'_> {
+    fn loader<'c, C: sea_orm::ConnectionTrait + Sync>(&'c self, conn: &'c C) -> Loader<'c, C> {
+        Loader::for_caller(conn, &self.state.ir, self.state.limits(), self.caller)
+    }
+
+    fn cx(&self) -> SqlCtx<'_> {
+        SqlCtx::for_caller(&self.state.ir, self.state.backend(), self.caller)
+    }
+
+    /// The rule predicate for writing `input`'s fields, or the error when no rule allows it.
+    fn write_guard(&self, cx: &SqlCtx, alias: &str, op: Operation, input: &Map<String, Json>) -> ApiResult<Condition> {
+        let written: Vec<&str> = input.keys().map(String::as_str).collect();
+        match access::write_access(cx, self.model, alias, op, &written)? {
+            Access::Denied => Err(access::denied(cx, self.model, op)),
+            a => Ok(a.condition()),
+        }
+    }
+
+    /// Owner fields belong to the caller: set on create, and reassigned by admin only.
+    fn own(&self, input: &mut Map<String, Json>, create: bool) -> ApiResult<()> {
+        let me = self.caller.user().map(|u| Json::String(u.id.clone()));
+        for (field, key) in access::owner_fields(self.model) {
+            if self.caller.is_admin() {
+                if let (true, Some(me)) = (create, &me) {
+                    input.entry(key).or_insert_with(|| me.clone());
+                }
+                continue;
+            }
+            if input.get(&key).is_some_and(|v| Some(v) != me.as_ref()) {
+                return Err(ApiError::forbidden(format!(
+                    "{key} is the owner ({field}): it is set to you, and only admin may change it"
+                )));
+            }
+            if let (true, Some(me)) = (create, &me) {
+                input.insert(key, me.clone());
+            }
+        }
+        Ok(())
+    }
+
+    /// The written row as the caller may see it. A row the caller may write but not read (a
+    /// write-only form, say) comes back with its own fields only, no relations.
+    async fn written_row<C: sea_orm::ConnectionTrait + Sync>(&self, conn: &C, id: &str) -> ApiResult<Row> {
+        if let Some(row) = self.loader(conn).by_id(self.model, id, self.sel.children.iter().collect()).await? {
+            return Ok(row);
+        }
+        let own_fields: Vec<&Sel> = self
+            .sel
+            .children
+            .iter()
+            .filter(|f| matches!(self.model.field(&f.name).map(|x| &x.kind), Some(FieldKind::Scalar(_))))
+            .collect();
+        Loader::new(conn, &self.state.ir, self.state.limits())
+            .by_id(self.model, id, own_fields)
+            .await?
+            .ok_or_else(|| not_found(&self.model.name, id))
+    }
+
+    /// After a guarded write changed nothing: a row the caller can read is FORBIDDEN; a missing
+    /// or invisible one is NOT_FOUND (hidden rows stay hidden).
+    async fn missing_or_forbidden<C: sea_orm::ConnectionTrait + Sync>(
+        &self,
+        conn: &C,
+        id: &str,
+        op: Operation,
+    ) -> ApiError {
+        match self.loader(conn).by_id(self.model, id, vec![]).await {
+            Ok(Some(_)) => access::denied(&self.cx(), self.model, op),
+            Ok(None) | Err(_) => not_found(&self.model.name, id),
+        }
+    }
 }
 
 fn id_arg(ctx: &ResolverContext<'_>) -> async_graphql::Result<String> {
     Ok(ctx.args.try_get("id")?.string()?.to_string())
 }
 
-fn input_arg(ctx: &ResolverContext<'_>) -> async_graphql::Result<serde_json::Map<String, serde_json::Value>> {
+fn input_arg(ctx: &ResolverContext<'_>) -> async_graphql::Result<Map<String, Json>> {
     match ctx.args.try_get("input")?.as_value().clone().into_json()? {
-        serde_json::Value::Object(m) => Ok(m),
+        Json::Object(m) => Ok(m),
         _ => Err(ApiError::bad_input("input must be an object").into()),
     }
 }
@@ -46,13 +124,13 @@ pub fn queries(query: Object, model: &Model) -> Object {
             FieldFuture::new(async move {
                 let call = start(&ctx, &name)?;
                 let id = id_arg(&ctx)?;
-                let loader = Loader::new(&call.state.db, &call.state.ir, call.state.limits());
-                let row = loader.by_id(call.model, &id, call.sel.children.iter().collect()).await?;
+                let row =
+                    call.loader(&call.state.db).by_id(call.model, &id, call.sel.children.iter().collect()).await?;
                 Ok(row.map(FieldValue::owned_any))
             })
         })
         .argument(InputValue::new("id", TypeRef::named_nn(TypeRef::ID)).description(format!("Id of the {name}.")))
-        .description(format!("One {name} by id; null when there is none."))
+        .description(format!("One {name} by id; null when there is none or you may not read it."))
     };
     let list = {
         let n = name.clone();
@@ -60,11 +138,10 @@ pub fn queries(query: Object, model: &Model) -> Object {
             let name = n.clone();
             FieldFuture::new(async move {
                 let call = start(&ctx, &name)?;
-                let loader = Loader::new(&call.state.db, &call.state.ir, call.state.limits());
-                Ok(Some(FieldValue::owned_any(loader.list(call.model, &call.sel).await?)))
+                Ok(Some(FieldValue::owned_any(call.loader(&call.state.db).list(call.model, &call.sel).await?)))
             })
         })
-        .description(format!("A page of {} rows, filtered and ordered.", model.name));
+        .description(format!("A page of the {} rows you may read, filtered and ordered.", model.name));
         list_arguments(f, &model.name)
     };
     query.field(single).field(list)
@@ -79,13 +156,21 @@ pub fn mutations(mutation: Object, model: &Model) -> Object {
             let name = n.clone();
             FieldFuture::new(async move {
                 let call = start(&ctx, &name)?;
-                let input = input_arg(&ctx)?;
+                let mut input = input_arg(&ctx)?;
+                call.own(&mut input, true)?;
+                let cx = call.cx();
+                let guard = call.write_guard(&cx, "t", Operation::Create, &input)?;
                 let txn = crate::db::begin_write(&call.state.db).await.map_err(ApiError::from)?;
-                let loader = Loader::new(&txn, &call.state.ir, call.state.limits());
-                let id = write::insert(&txn, &loader.cx, call.model, &input).await?;
-                let row = loader.by_id(call.model, &id, call.sel.children.iter().collect()).await?;
+                let id = write::insert(&txn, &cx, call.model, &input).await?;
+                if !write::satisfies(&txn, call.model, &id, guard).await? {
+                    return Err(ApiError::forbidden(format!(
+                        "the {name} as written does not satisfy your @auth create rules"
+                    ))
+                    .into());
+                }
+                let row = call.written_row(&txn, &id).await?;
                 txn.commit().await.map_err(ApiError::from)?;
-                Ok(Some(FieldValue::owned_any(row.ok_or_else(|| ApiError::internal("created row vanished"))?)))
+                Ok(Some(FieldValue::owned_any(row)))
             })
         })
         .argument(
@@ -100,15 +185,25 @@ pub fn mutations(mutation: Object, model: &Model) -> Object {
             let name = n.clone();
             FieldFuture::new(async move {
                 let call = start(&ctx, &name)?;
-                let (id, input) = (id_arg(&ctx)?, input_arg(&ctx)?);
+                let (id, mut input) = (id_arg(&ctx)?, input_arg(&ctx)?);
+                call.own(&mut input, false)?;
+                let cx = call.cx();
+                // The row before must pass the update rules, and the row as written too.
+                let before = call.write_guard(&cx, &call.model.table, Operation::Update, &input)?;
+                let after = call.write_guard(&cx, "t", Operation::Update, &input)?;
                 let txn = crate::db::begin_write(&call.state.db).await.map_err(ApiError::from)?;
-                let loader = Loader::new(&txn, &call.state.ir, call.state.limits());
-                if !write::update(&txn, &loader.cx, call.model, &id, &input).await? {
-                    return Err(not_found(&name, &id).into());
+                if !write::update(&txn, &cx, call.model, &id, &input, before).await? {
+                    return Err(call.missing_or_forbidden(&txn, &id, Operation::Update).await.into());
                 }
-                let row = loader.by_id(call.model, &id, call.sel.children.iter().collect()).await?;
+                if !write::satisfies(&txn, call.model, &id, after).await? {
+                    return Err(ApiError::forbidden(format!(
+                        "the {name} as written does not satisfy your @auth update rules"
+                    ))
+                    .into());
+                }
+                let row = call.written_row(&txn, &id).await?;
                 txn.commit().await.map_err(ApiError::from)?;
-                Ok(Some(FieldValue::owned_any(row.ok_or_else(|| not_found(&name, &id))?)))
+                Ok(Some(FieldValue::owned_any(row)))
             })
         })
         .argument(InputValue::new("id", TypeRef::named_nn(TypeRef::ID)).description(&id_doc))
@@ -116,7 +211,7 @@ pub fn mutations(mutation: Object, model: &Model) -> Object {
             InputValue::new("input", TypeRef::named_nn(format!("Update{name}Input")))
                 .description("The fields to change."),
         )
-        .description(format!("Changes a {name} and returns it; NOT_FOUND when there is no such row."))
+        .description(format!("Changes a {name} and returns it; NOT_FOUND when there is no such row you may see."))
     };
     let delete = {
         let n = name.clone();
@@ -125,20 +220,23 @@ pub fn mutations(mutation: Object, model: &Model) -> Object {
             FieldFuture::new(async move {
                 let call = start(&ctx, &name)?;
                 let id = id_arg(&ctx)?;
+                let cx = call.cx();
+                let guard = call.write_guard(&cx, &call.model.table, Operation::Delete, &Map::new())?;
                 let txn = crate::db::begin_write(&call.state.db).await.map_err(ApiError::from)?;
-                let loader = Loader::new(&txn, &call.state.ir, call.state.limits());
-                let row = loader.by_id(call.model, &id, call.sel.children.iter().collect()).await?;
+                let row = call.loader(&txn).by_id(call.model, &id, call.sel.children.iter().collect()).await?;
                 let row = row.ok_or_else(|| not_found(&name, &id))?;
-                let cx = SqlCtx::new(&call.state.ir, call.state.backend());
-                write::delete(&txn, &cx, call.model, &id).await?;
+                if !write::delete(&txn, &cx, call.model, &id, guard).await? {
+                    return Err(access::denied(&cx, call.model, Operation::Delete).into());
+                }
                 txn.commit().await.map_err(ApiError::from)?;
                 Ok(Some(FieldValue::owned_any(row)))
             })
         })
         .argument(InputValue::new("id", TypeRef::named_nn(TypeRef::ID)).description(&id_doc))
-        .description(format!("Deletes a {name} and returns it as it was; NOT_FOUND when there is no such row."))
+        .description(format!(
+            "Deletes a {name} and returns it as it was; NOT_FOUND when there is no such row you may see."
+        ))
     };
-    let _ = naming::lower_first;
     mutation.field(create).field(update).field(delete)
 }
 

@@ -34,7 +34,12 @@ impl Access {
 /// The built-in `User`: anyone who may read a row pointing at a user may read that user's id
 /// and profile; `email`, `emailVerified` and `roles` are the user's own (see [`field_readable`]).
 fn user_rules() -> Vec<AuthRule> {
-    vec![AuthRule { allow: AuthAllow::Public, operations: vec![Operation::Read], condition: None, span: Default::default() }]
+    vec![AuthRule {
+        allow: AuthAllow::Public,
+        operations: vec![Operation::Read],
+        condition: None,
+        span: Default::default(),
+    }]
 }
 
 /// Row access of `caller` to `model` for `op`, for rows under table alias `alias`.
@@ -111,9 +116,10 @@ pub fn denied(cx: &SqlCtx, model: &Model, op: Operation) -> ApiError {
         Operation::Delete => "delete",
     };
     match cx.caller {
-        Some(Caller::Anonymous) => {
-            ApiError::unauthenticated(format!("sign in to {verb} {} rows (no @auth rule allows anonymous callers)", model.name))
-        }
+        Some(Caller::Anonymous) => ApiError::unauthenticated(format!(
+            "sign in to {verb} {} rows (no @auth rule allows anonymous callers)",
+            model.name
+        )),
         _ => ApiError::forbidden(format!("no @auth rule of {} lets you {verb} it", model.name)),
     }
 }
@@ -129,7 +135,7 @@ pub fn field_readable(
     row: &serde_json::Map<String, serde_json::Value>,
 ) -> bool {
     let Some(caller) = caller else { return true };
-    if caller.is_admin() {
+    if caller.is_admin() || row.contains_key(super::OWN_ROW) {
         return true;
     }
     let user = caller.user();
@@ -151,4 +157,58 @@ pub fn field_readable(
             row.get(key).and_then(|v| v.as_str()) == Some(u.id.as_str())
         }),
     })
+}
+
+/// The predicate a write must satisfy: the model's rules for `op`, ANDed with the field rules
+/// of every field written (`written` holds input keys). `Denied` when either denies.
+pub fn write_access(cx: &SqlCtx, model: &Model, alias: &str, op: Operation, written: &[&str]) -> ApiResult<Access> {
+    let mut cond = match access(cx, model, alias, op)? {
+        Access::Denied => return Ok(Access::Denied),
+        Access::All => Condition::all(),
+        Access::Rows(c) => Condition::all().add(c),
+    };
+    let Some(caller) = cx.caller.filter(|c| !c.is_admin()) else { return Ok(Access::All) };
+    for key in written {
+        let field = model
+            .fields
+            .iter()
+            .find(|f| f.name == *key || matches!(&f.kind, FieldKind::BelongsTo(b) if b.id_field == *key));
+        if let Some(rules) = field.and_then(|f| f.auth.as_deref()) {
+            match rules_access(cx, model, alias, op, caller, rules)? {
+                Access::Denied => return Ok(Access::Denied),
+                Access::All => {}
+                Access::Rows(c) => cond = cond.add(c),
+            }
+        }
+    }
+    Ok(if cond.is_empty() { Access::All } else { Access::Rows(cond) })
+}
+
+/// Owner fields of a model (the `ownerField` of every owner rule): `(field, id field)`.
+pub fn owner_fields(model: &Model) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for rule in model.auth.iter().flatten() {
+        if let AuthAllow::Owner { field } = &rule.allow
+            && let Some(FieldKind::BelongsTo(b)) = model.field(field).map(|f| &f.kind)
+            && !out.iter().any(|(f, _)| f == field)
+        {
+            out.push((field.clone(), b.id_field.clone()));
+        }
+    }
+    out
+}
+
+/// Id fields of every belongsTo named as an owner in a model's or its fields' rules.
+pub fn owner_keys(model: &Model) -> Vec<String> {
+    let rules = model.auth.iter().flatten().chain(model.fields.iter().flat_map(|f| f.auth.iter().flatten()));
+    let mut out = Vec::new();
+    for rule in rules {
+        if let AuthAllow::Owner { field } = &rule.allow
+            && let Some(FieldKind::BelongsTo(b)) = model.field(field).map(|f| &f.kind)
+            && !out.contains(&b.id_field)
+        {
+            out.push(b.id_field.clone());
+        }
+    }
+    out
 }

@@ -4,7 +4,7 @@
 
 use super::cursor::OrderKey;
 use super::list::{
-    ListArgs, PageLimits, count_query, grouped_count_query, grouped_page_query, page_query, select_columns,
+    ListArgs, PageLimits, count_query, grouped_count_query, grouped_page_query, page_query, readable, select_columns,
 };
 use super::rows::decode;
 use super::{ColumnSpec, Connection, Relation, Row, SqlCtx, col, columns};
@@ -52,10 +52,14 @@ impl Sel {
 /// The columns a selection needs: `id` (relations and cursors hang off it), the selected
 /// scalar fields, the foreign keys of selected `@belongsTo` relations, and the order keys.
 pub fn needed_columns(model: &Model, fields: &[&Sel], order: &[OrderKey]) -> Vec<ColumnSpec> {
+    // Field-level owner rules compare the row's owner with the caller: load the owner keys.
+    let guarded = fields.iter().any(|f| model.field(&f.name).is_some_and(|x| x.auth.is_some()));
+    let owners: Vec<String> = if guarded { super::access::owner_keys(model) } else { Vec::new() };
     columns(model)
         .into_iter()
         .filter(|c| {
             c.key == "id"
+                || owners.contains(&c.key)
                 || order.iter().any(|k| k.spec.key == c.key)
                 || fields.iter().any(|f| {
                     f.name == c.key
@@ -74,8 +78,27 @@ pub struct Loader<'a, C: ConnectionTrait + Sync> {
 }
 
 impl<'a, C: ConnectionTrait + Sync> Loader<'a, C> {
+    /// A loader that applies no rules (the server's own reads).
     pub fn new(conn: &'a C, schema: &'a crate::model::Schema, limits: PageLimits) -> Self {
         Self { conn, cx: SqlCtx::new(schema, conn.get_database_backend()), limits }
+    }
+
+    /// A loader whose every statement is restricted by `caller`'s `@auth` rules.
+    pub fn for_caller(
+        conn: &'a C,
+        schema: &'a crate::model::Schema,
+        limits: PageLimits,
+        caller: &'a crate::auth::Caller,
+    ) -> Self {
+        Self { conn, cx: SqlCtx::for_caller(schema, conn.get_database_backend(), caller), limits }
+    }
+
+    /// Refuses a root read that no rule allows this caller (rather than an empty answer).
+    fn check_root(&self, model: &Model) -> ApiResult<()> {
+        match super::access::access(&self.cx, model, "t", crate::model::Operation::Read)? {
+            super::access::Access::Denied => Err(super::access::denied(&self.cx, model, crate::model::Operation::Read)),
+            _ => Ok(()),
+        }
     }
 
     async fn rows(&self, cols: &[ColumnSpec], q: &SelectStatement) -> ApiResult<Vec<Row>> {
@@ -85,6 +108,7 @@ impl<'a, C: ConnectionTrait + Sync> Loader<'a, C> {
 
     /// A list query (`posts(...)`): one page, its relations, and `totalCount` when selected.
     pub async fn list(&self, model: &Model, sel: &Sel) -> ApiResult<Connection> {
+        self.check_root(model)?;
         let args = ListArgs::parse(model, &sel.args, self.limits)?;
         let fields = sel.node_fields();
         let cols = needed_columns(model, &fields, &args.order);
@@ -106,10 +130,12 @@ impl<'a, C: ConnectionTrait + Sync> Loader<'a, C> {
 
     /// One row by id with the relations `fields` select; `None` when missing.
     pub async fn by_id(&self, model: &Model, id: &str, fields: Vec<&Sel>) -> ApiResult<Option<Row>> {
+        self.check_root(model)?;
         let a = self.cx.alias();
         let cols = needed_columns(model, &fields, &[]);
         let mut q = select_columns(model, &cols, &a);
         q.and_where(col(&a, "id").eq(id.to_string()));
+        q.cond_where(readable(&self.cx, model, &a)?);
         let rows = self.rows(&cols, &q).await?;
         Ok(self.load_relations(model, rows, fields).await?.into_iter().next())
     }
@@ -153,6 +179,7 @@ impl<'a, C: ConnectionTrait + Sync> Loader<'a, C> {
                             let cols = needed_columns(target, &child_fields, &[]);
                             let mut q = select_columns(target, &cols, &a);
                             q.and_where(col(&a, "id").is_in(ids));
+                            q.cond_where(readable(&self.cx, target, &a)?);
                             let parents = self.rows(&cols, &q).await?;
                             for p in self.load_relations(target, parents, child_fields).await? {
                                 by_id.insert(p.id().unwrap_or_default().to_string(), p);

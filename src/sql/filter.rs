@@ -83,7 +83,8 @@ fn field_condition(cx: &SqlCtx, model: &Model, alias: &str, key: &str, value: &G
                         q.expr(Expr::val(1))
                             .from_as(Alias::new(&target.table), Alias::new(&a))
                             .and_where(col(&a, &via).equals((Alias::new(alias), Alias::new("id"))))
-                            .cond_where(inner);
+                            .cond_where(inner)
+                            .cond_where(readable(cx, target, &a)?);
                         Expr::not_exists(q)
                     }
                     other => {
@@ -112,7 +113,18 @@ fn subquery(cx: &SqlCtx, target: &Model, filter: &GqlValue, link: Option<(&str, 
         }
     }
     q.cond_where(filter_condition(cx, target, &a, filter)?);
+    q.cond_where(readable(cx, target, &a)?);
     Ok(q)
+}
+
+/// The caller's read predicate on a table a client filter reaches into (a filter must not
+/// reveal rows the caller cannot read). Inside a rule's own condition, rows are not
+/// restricted again: rules see all rows.
+fn readable(cx: &SqlCtx, target: &Model, alias: &str) -> ApiResult<Condition> {
+    if cx.in_rule() {
+        return Ok(Condition::all());
+    }
+    Ok(super::access::access(cx, target, alias, crate::model::Operation::Read)?.condition())
 }
 
 /// Compiles one `<Type>Filter` object on a column.

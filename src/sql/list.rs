@@ -137,6 +137,11 @@ fn order_keys(model: &Model, order_by: Option<&GqlValue>) -> ApiResult<Vec<Order
     Ok(keys)
 }
 
+/// The caller's read predicate on `model` rows under `alias`.
+pub fn readable(cx: &SqlCtx, model: &Model, alias: &str) -> ApiResult<Condition> {
+    Ok(super::access::access(cx, model, alias, crate::model::Operation::Read)?.condition())
+}
+
 /// `SELECT <cols> FROM table AS alias`.
 pub fn select_columns(model: &Model, cols: &[ColumnSpec], alias: &str) -> SelectStatement {
     let mut q = Query::select();
@@ -158,6 +163,7 @@ pub fn page_query(
     let a = cx.alias();
     let mut q = select_columns(model, cols, &a);
     q.cond_where(args.condition(cx, model, &a)?.add(extra));
+    q.cond_where(readable(cx, model, &a)?);
     for k in &args.order {
         let (order, nulls) = k.sql_order(args.backward);
         q.order_by_expr_with_nulls(col(&a, &k.spec.column), order, nulls);
@@ -188,6 +194,7 @@ pub fn grouped_page_query(
     inner.expr_window_as(Expr::cust("ROW_NUMBER()"), window, Alias::new("__rn"));
     inner.and_where(col(&a, fk).is_in(parents.iter().cloned()));
     inner.cond_where(args.condition(cx, model, &a)?);
+    inner.cond_where(readable(cx, model, &a)?);
     let mut outer = Query::select();
     outer
         .column(Asterisk)
@@ -204,7 +211,8 @@ pub fn count_query(cx: &SqlCtx, model: &Model, filter: &GqlValue, extra: Conditi
     let mut q = Query::select();
     q.from_as(Alias::new(&model.table), Alias::new(&a))
         .expr_as(Func::count(Expr::col(Asterisk)), Alias::new("__count"))
-        .cond_where(filter_condition(cx, model, &a, filter)?.add(extra));
+        .cond_where(filter_condition(cx, model, &a, filter)?.add(extra))
+        .cond_where(readable(cx, model, &a)?);
     Ok(q)
 }
 
@@ -223,6 +231,7 @@ pub fn grouped_count_query(
         .expr_as(Func::count(Expr::col(Asterisk)), Alias::new("__count"))
         .and_where(col(&a, fk).is_in(parents.iter().cloned()))
         .cond_where(filter_condition(cx, model, &a, filter)?)
+        .cond_where(readable(cx, model, &a)?)
         .group_by_col((Alias::new(&a), Alias::new(fk)));
     Ok(q)
 }

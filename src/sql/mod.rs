@@ -60,6 +60,10 @@ pub fn column_for(model: &Model, key: &str) -> Option<ColumnSpec> {
     columns(model).into_iter().find(|c| c.key == key)
 }
 
+/// Marker in [`Row::values`] of a row that is the caller's own account (an auth payload's user),
+/// readable in full. Field names never start with NUL.
+pub const OWN_ROW: &str = "\u{0}own";
+
 /// A loaded row: column values by field name, plus the relations the selection asked for,
 /// by response key (alias or field name).
 #[derive(Debug, Clone, Default)]

@@ -6,7 +6,7 @@ use super::{ColumnSpec, SqlCtx, col, columns};
 use crate::error::{ApiError, ApiResult};
 use crate::model::{FieldKind, Model, ScalarType};
 use sea_orm::ConnectionTrait;
-use sea_orm::sea_query::{Alias, ExprTrait, Query, SimpleExpr};
+use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Query, SimpleExpr};
 use serde_json::{Map, Value as Json};
 
 /// Checks an input object against the model: known writable fields, no NULL where the field
@@ -133,13 +133,15 @@ pub async fn insert<C: ConnectionTrait>(
     Ok(id)
 }
 
-/// Updates the fields present in `input`; `false` when no row has that id.
+/// Updates the fields present in `input` of the row `id` if it also matches `guard` (rules,
+/// with the table name as alias); `false` when no such row.
 pub async fn update<C: ConnectionTrait>(
     conn: &C,
     cx: &SqlCtx<'_>,
     model: &Model,
     id: &str,
     input: &Map<String, Json>,
+    guard: Condition,
 ) -> ApiResult<bool> {
     validate(model, input, false)?;
     let mut q = Query::update();
@@ -149,14 +151,31 @@ pub async fn update<C: ConnectionTrait>(
     }
     q.value(Alias::new("updated_at"), datetime(now(), cx.backend));
     q.and_where(col(&model.table, "id").eq(id.to_string()));
+    q.cond_where(guard);
     let res = conn.execute(&q).await.map_err(|e| write_error(cx, model, e, WriteOp::Write))?;
     Ok(res.rows_affected() > 0)
 }
 
-/// Deletes a row; `false` when no row has that id.
-pub async fn delete<C: ConnectionTrait>(conn: &C, cx: &SqlCtx<'_>, model: &Model, id: &str) -> ApiResult<bool> {
+/// Whether the row `id` matches `pred` (built with alias `t`): the check of a row as written.
+pub async fn satisfies<C: ConnectionTrait>(conn: &C, model: &Model, id: &str, pred: Condition) -> ApiResult<bool> {
+    let mut q = Query::select();
+    q.expr(Expr::val(1))
+        .from_as(Alias::new(&model.table), Alias::new("t"))
+        .and_where(col("t", "id").eq(id.to_string()))
+        .cond_where(pred);
+    Ok(conn.query_one(&q).await?.is_some())
+}
+
+/// Deletes the row `id` if it matches `guard` (table name as alias); `false` when no such row.
+pub async fn delete<C: ConnectionTrait>(
+    conn: &C,
+    cx: &SqlCtx<'_>,
+    model: &Model,
+    id: &str,
+    guard: Condition,
+) -> ApiResult<bool> {
     let mut q = Query::delete();
-    q.from_table(Alias::new(&model.table)).and_where(col(&model.table, "id").eq(id.to_string()));
+    q.from_table(Alias::new(&model.table)).and_where(col(&model.table, "id").eq(id.to_string())).cond_where(guard);
     let res = conn.execute(&q).await.map_err(|e| write_error(cx, model, e, WriteOp::Delete))?;
     Ok(res.rows_affected() > 0)
 }

@@ -76,10 +76,12 @@ async fn graphql_over_http_semantics() {
 }
 
 #[tokio::test]
-async fn only_the_service_key_is_admin_for_now() {
+async fn anonymous_callers_get_public_rules_and_bad_tokens_401() {
     let s = TestServer::start(ferrobase::testing::TestBackend::Sqlite, BLOG).await;
-    // No credentials: model operations are UNAUTHENTICATED, introspection still works.
+    // Post has a public read rule: anonymous callers may list posts, not create them.
     let r = s.gql_as(None, "{ posts { totalCount } }", json!({})).await;
+    assert_eq!(r["data"]["posts"]["totalCount"], 0, "{r}");
+    let r = s.gql_as(None, "mutation { createCategory(input: {name: \"x\"}) { id } }", json!({})).await;
     assert_eq!(error_code(&r), "UNAUTHENTICATED");
     let r = s.gql_as(None, "{ __schema { queryType { name } } }", json!({})).await;
     assert_eq!(r["data"]["__schema"]["queryType"]["name"], "Query");

@@ -2,6 +2,7 @@
 //! `FERROBASE_TEST_DATABASE_URL` is set.
 
 mod auth;
+mod auth_email;
 mod cli;
 mod common;
 mod crud;
@@ -12,4 +13,5 @@ mod introspection;
 mod mail;
 mod nplus1;
 mod pagination;
+mod rules;
 mod validation;

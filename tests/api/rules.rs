@@ -1,0 +1,222 @@
+//! `@auth` rules enforced on every path: lists, totalCount, single reads, nested relations,
+//! relation filters, field rules, creates, updates and deletes.
+
+use crate::common::*;
+use serde_json::{Value, json};
+
+const RULES: &str = include_str!("fixtures/rules.graphql");
+
+struct World {
+    s: TestServer,
+    a: String,
+    b: String,
+    a_id: String,
+    editor: String,
+}
+
+async fn user(s: &TestServer, email: &str) -> (String, String) {
+    let r = s
+        .gql_as(
+            None,
+            "mutation($e: String!) { signUp(input: {email: $e, password: \"correct horse\"}) { accessToken user { id } } }",
+            json!({ "e": email }),
+        )
+        .await;
+    let p = &r["data"]["signUp"];
+    (p["accessToken"].as_str().unwrap().to_string(), p["user"]["id"].as_str().unwrap().to_string())
+}
+
+async fn world(backend: ferrobase::testing::TestBackend) -> World {
+    let s = TestServer::start(backend, RULES).await;
+    let (a, a_id) = user(&s, "a@example.com").await;
+    let (b, _) = user(&s, "b@example.com").await;
+    let (_, e_id) = user(&s, "editor@example.com").await;
+    s.data("mutation($u: ID!) { setUserRoles(userId: $u, roles: [\"editor\"]) { id } }", json!({ "u": e_id })).await;
+    let editor = s
+        .gql_as(
+            None,
+            "mutation { signIn(email: \"editor@example.com\", password: \"correct horse\") { accessToken } }",
+            json!({}),
+        )
+        .await["data"]["signIn"]["accessToken"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    World { s, a, b, a_id, editor }
+}
+
+impl World {
+    async fn as_(&self, token: Option<&str>, q: &str, vars: Value) -> Value {
+        self.s.gql_as(token, q, vars).await
+    }
+    async fn note(&self, token: &str, title: &str, status: &str) -> String {
+        let r = self
+            .as_(
+                Some(token),
+                "mutation($t: String!, $s: Status!) { createNote(input: {title: $t, status: $s, secret: \"s3\"}) { id ownerId } }",
+                json!({ "t": title, "s": status }),
+            )
+            .await;
+        assert!(r.get("errors").is_none(), "{r}");
+        r["data"]["createNote"]["id"].as_str().unwrap().to_string()
+    }
+    async fn titles(&self, token: Option<&str>) -> (Vec<String>, i64) {
+        let r = self.as_(token, "{ notes(orderBy: [{title: ASC}]) { totalCount nodes { title } } }", json!({})).await;
+        assert!(r.get("errors").is_none(), "{r}");
+        let t =
+            r["data"]["notes"]["nodes"].as_array().unwrap().iter().map(|n| n["title"].as_str().unwrap().to_string());
+        (t.collect(), r["data"]["notes"]["totalCount"].as_i64().unwrap())
+    }
+}
+
+fn strings(v: &[&str]) -> Vec<String> {
+    v.iter().map(|s| s.to_string()).collect()
+}
+
+#[tokio::test]
+async fn reads_follow_the_rules_everywhere() {
+    for backend in backends() {
+        let w = world(backend).await;
+        let a_draft = w.note(&w.a, "a-draft", "DRAFT").await;
+        w.note(&w.a, "a-pub", "PUBLISHED").await;
+        w.note(&w.b, "b-draft", "DRAFT").await;
+
+        // Lists and totalCount: anonymous sees published; owners also see their drafts; the
+        // editor role reads everything.
+        assert_eq!(w.titles(None).await, (strings(&["a-pub"]), 1), "{backend:?}");
+        assert_eq!(w.titles(Some(&w.a)).await, (strings(&["a-draft", "a-pub"]), 2));
+        assert_eq!(w.titles(Some(&w.b)).await, (strings(&["a-pub", "b-draft"]), 2));
+        assert_eq!(w.titles(Some(&w.editor)).await, (strings(&["a-draft", "a-pub", "b-draft"]), 3));
+
+        // Single reads of a row you may not read are null.
+        let q = "query($id: ID!) { note(id: $id) { title } }";
+        assert_eq!(w.as_(Some(&w.b), q, json!({ "id": a_draft })).await["data"]["note"], Value::Null);
+        assert_eq!(w.as_(Some(&w.a), q, json!({ "id": a_draft })).await["data"]["note"]["title"], "a-draft");
+
+        // A reply by B on A's draft: B reads the reply, but its note is FORBIDDEN at its path.
+        let r = w
+            .as_(
+                Some(&w.b),
+                "mutation($n: ID!) { createReply(input: {noteId: $n, body: \"hi\"}) { id } }",
+                json!({ "n": a_draft }),
+            )
+            .await;
+        assert!(r.get("errors").is_none(), "{r}");
+        let r = w.as_(Some(&w.b), "{ replies { nodes { body note { title } } } }", json!({})).await;
+        assert_eq!(r["data"]["replies"]["nodes"][0]["note"], Value::Null, "{r}");
+        assert_eq!(error_code(&r), "FORBIDDEN");
+        assert_eq!(r["errors"][0]["path"], json!(["replies", "nodes", 0, "note"]), "{r}");
+
+        // Relation filters cannot probe rows you may not read.
+        let probe = "{ replies(filter: {note: {title: {eq: \"a-draft\"}}}) { totalCount } }";
+        assert_eq!(w.as_(Some(&w.b), probe, json!({})).await["data"]["replies"]["totalCount"], 0);
+        assert_eq!(w.as_(Some(&w.a), probe, json!({})).await["data"]["replies"]["totalCount"], 1);
+        let some = "{ notes(filter: {replies: {some: {body: {eq: \"hi\"}}}}) { totalCount } }";
+        assert_eq!(w.as_(Some(&w.a), some, json!({})).await["data"]["notes"]["totalCount"], 1);
+
+        // Nested hasMany follows the reply rules (private read): anonymous callers get nothing.
+        let nested = "{ notes { nodes { title replies { totalCount } } } }";
+        let anon = w.as_(None, nested, json!({})).await;
+        assert_eq!(anon["data"]["notes"]["nodes"][0]["replies"]["totalCount"], 0, "{anon}");
+
+        // Field rules: `secret` is the owner's; B reading A's published note gets FORBIDDEN there.
+        let r = w
+            .as_(Some(&w.b), "{ notes(filter: {title: {eq: \"a-pub\"}}) { nodes { title secret } } }", json!({}))
+            .await;
+        assert_eq!(r["data"]["notes"]["nodes"][0]["title"], "a-pub");
+        assert_eq!(r["data"]["notes"]["nodes"][0]["secret"], Value::Null);
+        assert_eq!(error_code(&r), "FORBIDDEN");
+        let r = w.as_(Some(&w.a), "{ notes(filter: {title: {eq: \"a-pub\"}}) { nodes { secret } } }", json!({})).await;
+        assert_eq!(r["data"]["notes"]["nodes"][0]["secret"], "s3", "{r}");
+
+        // Users: profile readable through relations, email only by its owner.
+        let r = w.as_(None, "{ notes { nodes { owner { id email } } } }", json!({})).await;
+        assert_eq!(r["data"]["notes"]["nodes"][0]["owner"]["id"], w.a_id.as_str());
+        assert_eq!(error_code(&r), "FORBIDDEN", "{r}");
+
+        // A model without @auth is admin-only.
+        assert_eq!(error_code(&w.as_(None, "{ secrets { totalCount } }", json!({})).await), "UNAUTHENTICATED");
+        assert_eq!(error_code(&w.as_(Some(&w.a), "{ secrets { totalCount } }", json!({})).await), "FORBIDDEN");
+        assert_eq!(w.s.data("{ secrets { totalCount } }", json!({})).await["secrets"]["totalCount"], 0);
+        w.s.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn writes_follow_the_rules() {
+    for backend in backends() {
+        let w = world(backend).await;
+        let a_note = w.note(&w.a, "a-note", "PUBLISHED").await;
+        let a_draft = w.note(&w.a, "a-draft", "DRAFT").await;
+        // The owner is set to the caller and cannot be someone else.
+        let r = w.as_(Some(&w.a), "{ notes { nodes { ownerId } } }", json!({})).await;
+        assert_eq!(r["data"]["notes"]["nodes"][0]["ownerId"], w.a_id.as_str());
+        let forged = w
+            .as_(
+                Some(&w.b),
+                "mutation($o: ID!) { createNote(input: {title: \"x\", ownerId: $o}) { id } }",
+                json!({ "o": w.a_id }),
+            )
+            .await;
+        assert_eq!(error_code(&forged), "FORBIDDEN");
+        // Anonymous callers may not create.
+        assert_eq!(
+            error_code(&w.as_(None, "mutation { createNote(input: {title: \"x\"}) { id } }", json!({})).await),
+            "UNAUTHENTICATED"
+        );
+
+        // Update: B may read A's published note but not change it; A's draft is invisible to B.
+        let upd = "mutation($id: ID!) { updateNote(id: $id, input: {title: \"changed\"}) { title } }";
+        assert_eq!(error_code(&w.as_(Some(&w.b), upd, json!({ "id": a_note })).await), "FORBIDDEN");
+        assert_eq!(error_code(&w.as_(Some(&w.b), upd, json!({ "id": a_draft })).await), "NOT_FOUND");
+        // The editor may update any note, not delete it; the owner may do both.
+        assert_eq!(
+            w.as_(Some(&w.editor), upd, json!({ "id": a_note })).await["data"]["updateNote"]["title"],
+            "changed"
+        );
+        let del = "mutation($id: ID!) { deleteNote(id: $id) { title } }";
+        assert_eq!(error_code(&w.as_(Some(&w.editor), del, json!({ "id": a_note })).await), "FORBIDDEN");
+        assert_eq!(error_code(&w.as_(Some(&w.b), del, json!({ "id": a_draft })).await), "NOT_FOUND");
+        // Field rules on writes: the editor may not write the owner's `secret`.
+        let secret = "mutation($id: ID!) { updateNote(id: $id, input: {secret: \"x\"}) { title } }";
+        assert_eq!(error_code(&w.as_(Some(&w.editor), secret, json!({ "id": a_note })).await), "FORBIDDEN");
+        assert!(w.as_(Some(&w.a), secret, json!({ "id": a_note })).await.get("errors").is_none());
+        assert_eq!(w.as_(Some(&w.a), del, json!({ "id": a_note })).await["data"]["deleteNote"]["title"], "changed");
+        // Nothing refused was written.
+        let titles = w.titles(Some(&w.a)).await;
+        assert_eq!(titles, (strings(&["a-draft"]), 1), "{backend:?}");
+        w.s.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn claims_scope_rows_for_multi_tenancy() {
+    for backend in backends() {
+        let w = world(backend).await;
+        for slug in ["acme", "globex"] {
+            w.s.data("mutation($s: String!) { createOrg(input: {slug: $s}) { id } }", json!({ "s": slug })).await;
+        }
+        let q = "{ orgs { totalCount nodes { slug } } }";
+        // No claim: nothing (a missing claim never matches, it does not mean "any").
+        assert_eq!(w.as_(Some(&w.a), q, json!({})).await["data"]["orgs"]["totalCount"], 0);
+        assert_eq!(error_code(&w.as_(None, q, json!({})).await), "UNAUTHENTICATED");
+        w.s.data(
+            "mutation($u: ID!) { setUserClaims(userId: $u, claims: {org: \"acme\"}) { id } }",
+            json!({ "u": w.a_id }),
+        )
+        .await;
+        let t = w
+            .as_(
+                None,
+                "mutation { signIn(email: \"a@example.com\", password: \"correct horse\") { accessToken } }",
+                json!({}),
+            )
+            .await["data"]["signIn"]["accessToken"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let r = w.as_(Some(&t), q, json!({})).await;
+        assert_eq!(r["data"]["orgs"]["nodes"], json!([{ "slug": "acme" }]), "{backend:?}: {r}");
+        w.s.finish().await;
+    }
+}
