@@ -23,6 +23,8 @@ pub struct AppState {
     pub sessions: crate::auth::sessions::SessionPolicy,
     /// Sends verification and password-reset emails (log or SMTP).
     pub mailer: crate::mail::Mailer,
+    /// Rate limits of the auth mutations.
+    pub auth_limits: crate::auth::rate_limit::AuthLimits,
 }
 
 impl AppState {
@@ -101,6 +103,8 @@ pub async fn prepare(config: Config) -> anyhow::Result<App> {
         grace_secs: config.refresh_grace_secs,
     };
     let mailer = crate::mail::Mailer::from_config(config.smtp_url.as_deref(), &config.mail_from)?;
+    let auth_limits =
+        crate::auth::rate_limit::AuthLimits::new(config.auth_rate_limit_per_ip, config.auth_rate_limit_per_account);
     let state = Arc::new(AppState {
         db,
         ir: Arc::new(ir),
@@ -110,6 +114,7 @@ pub async fn prepare(config: Config) -> anyhow::Result<App> {
         jwt,
         sessions,
         mailer,
+        auth_limits,
     });
     let schema = crate::graphql::build(state.clone()).context("cannot build the GraphQL schema")?;
     Ok(App { state, schema })

@@ -109,6 +109,9 @@ pub struct FileConfig {
     pub public_url: Option<String>,
     pub smtp_url: Option<String>,
     pub mail_from: Option<String>,
+    pub auth_rate_limit_per_ip: Option<u32>,
+    pub auth_rate_limit_per_account: Option<u32>,
+    pub trust_proxy: Option<bool>,
 }
 
 /// The resolved configuration every part of the server reads.
@@ -150,6 +153,12 @@ pub struct Config {
     pub smtp_url: Option<String>,
     /// Sender of emails (default `ferrobase <no-reply@localhost>`).
     pub mail_from: String,
+    /// Sign-in, sign-up and password-reset attempts per client IP per minute (default 30; 0: off).
+    pub auth_rate_limit_per_ip: u32,
+    /// The same attempts per account (email) per minute (default 10; 0: off).
+    pub auth_rate_limit_per_account: u32,
+    /// Take the client IP from `X-Forwarded-For` (behind a trusted proxy; default false).
+    pub trust_proxy: bool,
 }
 
 fn env_string(name: &str) -> Option<String> {
@@ -211,6 +220,13 @@ impl Config {
             mail_from: env_string("FERROBASE_MAIL_FROM")
                 .or(file.mail_from)
                 .unwrap_or_else(|| "ferrobase <no-reply@localhost>".into()),
+            auth_rate_limit_per_ip: env_parse("FERROBASE_AUTH_RATE_LIMIT_PER_IP")?
+                .or(file.auth_rate_limit_per_ip)
+                .unwrap_or(30),
+            auth_rate_limit_per_account: env_parse("FERROBASE_AUTH_RATE_LIMIT_PER_ACCOUNT")?
+                .or(file.auth_rate_limit_per_account)
+                .unwrap_or(10),
+            trust_proxy: env_parse("FERROBASE_TRUST_PROXY")?.or(file.trust_proxy).unwrap_or(false),
         };
         let mut cfg = cfg;
         cfg.public_url = env_string("FERROBASE_PUBLIC_URL")

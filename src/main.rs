@@ -66,7 +66,21 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             } else {
                 format!("kept in {}", config.data_dir.join(ferrobase::auth::SERVICE_KEY_FILE).display())
             };
-            println!("service key ({source}):\n{key}\n\nUse it as: Authorization: Bearer {key}");
+            ferrobase::auth::load_or_create_secret(
+                config.jwt_secret.as_deref(),
+                &config.data_dir,
+                ferrobase::auth::JWT_SECRET_FILE,
+                "",
+            )?;
+            let jwt = if config.jwt_secret.is_some() {
+                "the JWT signing secret comes from FERROBASE_JWT_SECRET / ferrobase.toml".to_string()
+            } else {
+                format!(
+                    "the JWT signing secret is kept in {} (set FERROBASE_JWT_SECRET to share one across instances)",
+                    config.data_dir.join(ferrobase::auth::JWT_SECRET_FILE).display()
+                )
+            };
+            println!("{jwt}\nservice key ({source}):\n{key}\n\nUse it as: Authorization: Bearer {key}");
             Ok(ExitCode::SUCCESS)
         }
     }

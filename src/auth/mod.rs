@@ -5,6 +5,7 @@ pub mod jwt;
 pub mod matrix;
 pub mod one_time;
 pub mod password;
+pub mod rate_limit;
 mod service_key;
 pub mod sessions;
 mod users;
@@ -14,6 +15,10 @@ pub use users::{Account, AccountKey, create_user, find_account, json_value, set_
 
 use crate::error::{ApiError, ApiResult};
 use subtle::ConstantTimeEq;
+
+/// The client's IP address, in the GraphQL request data (rate limits).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientIp(pub std::net::IpAddr);
 
 /// The identity a request runs as, stored in the GraphQL request data.
 #[derive(Debug, Clone, PartialEq)]

@@ -77,6 +77,12 @@ fn state<'a>(ctx: &ResolverContext<'a>) -> ApiResult<&'a Arc<AppState>> {
     ctx.data::<Arc<AppState>>().map_err(|e| ApiError::internal(e.message))
 }
 
+/// Per-IP and per-account limits of the auth mutations (RATE_LIMITED when spent).
+pub(super) fn rate_limit(ctx: &ResolverContext<'_>, st: &AppState, op: &str, email: &str) -> ApiResult<()> {
+    let ip = ctx.data_opt::<crate::auth::ClientIp>().map(|c| c.0);
+    st.auth_limits.check(op, ip, email)
+}
+
 fn caller<'a>(ctx: &ResolverContext<'a>) -> &'a Caller {
     ctx.data_opt::<Caller>().unwrap_or(&Caller::Anonymous)
 }
@@ -133,6 +139,7 @@ pub fn mutations(mutation: Object) -> Object {
                         _ => return Err(ApiError::bad_input("input must be an object").into()),
                     };
                     let email = input.remove("email").and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+                    rate_limit(&ctx, st, "signUp", &email)?;
                     let pass = input.remove("password").and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
                     let txn = crate::db::begin_write(&st.db).await.map_err(ApiError::from)?;
                     let id = crate::auth::create_user(&txn, &email, &pass, &[]).await?;
@@ -154,6 +161,7 @@ pub fn mutations(mutation: Object) -> Object {
                     let st = state(&ctx)?;
                     let sel = to_sel(ctx.ctx.field())?;
                     let (email, pass) = (string_arg(&ctx, "email")?, string_arg(&ctx, "password")?);
+                    rate_limit(&ctx, st, "signIn", &email)?;
                     let account = find_account(&st.db, AccountKey::Email(&email)).await?;
                     let hash = account.as_ref().and_then(|a| a.password_hash.clone());
                     let ok = verify_password(pass, hash).await?;

@@ -142,7 +142,9 @@ pub fn mutations(mutation: Object) -> Object {
             Field::new("requestPasswordReset", TypeRef::named_nn(TypeRef::BOOLEAN), |ctx| {
                 FieldFuture::new(async move {
                     let st = state(&ctx)?;
-                    request_password_reset(st, &string_arg(&ctx, "email")?).await?;
+                    let email = string_arg(&ctx, "email")?;
+                    super::auth_api::rate_limit(&ctx, st, "requestPasswordReset", &email)?;
+                    request_password_reset(st, &email).await?;
                     Ok(Some(Value::Boolean(true)))
                 })
             })

@@ -3,18 +3,25 @@
 //! `application/graphql-response+json` (with 4xx statuses for request errors) when accepted.
 
 use super::HttpState;
-use crate::auth::Caller;
+use crate::auth::{Caller, ClientIp};
 use crate::error::{ApiError, ErrorCode};
 use async_graphql::parser::types::OperationType;
 use async_graphql::{BatchRequest, BatchResponse, Request, Response, ServerError};
 use axum::body::{Body, to_bytes};
+use axum::extract::ConnectInfo;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::IntoResponse;
+use std::net::SocketAddr;
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
 
-pub async fn post(State(s): State<HttpState>, headers: HeaderMap, body: Body) -> axum::response::Response {
+pub async fn post(
+    State(s): State<HttpState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Body,
+) -> axum::response::Response {
     let modern = accepts_graphql_response(&headers);
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     if !(content_type.starts_with("application/json") || content_type.starts_with("application/graphql-response+json"))
@@ -50,15 +57,16 @@ pub async fn post(State(s): State<HttpState>, headers: HeaderMap, body: Body) ->
         Ok(c) => c,
         Err(e) => return error_response(modern, StatusCode::UNAUTHORIZED, e),
     };
+    let ip = client_ip(&s, &headers, peer);
     match batch {
         BatchRequest::Single(r) => {
-            let (response, request_error) = execute(&s, r, caller).await;
+            let (response, request_error) = execute(&s, r.data(ip), caller).await;
             respond(modern, request_error, BatchResponse::Single(response))
         }
         BatchRequest::Batch(rs) => {
             let mut out = Vec::with_capacity(rs.len());
             for r in rs {
-                out.push(execute(&s, r, caller.clone()).await.0);
+                out.push(execute(&s, r.data(ip), caller.clone()).await.0);
             }
             respond(modern, false, BatchResponse::Batch(out))
         }
@@ -67,6 +75,7 @@ pub async fn post(State(s): State<HttpState>, headers: HeaderMap, body: Body) ->
 
 pub async fn get(
     State(s): State<HttpState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> axum::response::Response {
@@ -94,8 +103,21 @@ pub async fn get(
         Ok(c) => c,
         Err(e) => return error_response(modern, StatusCode::UNAUTHORIZED, e),
     };
-    let (response, request_error) = execute(&s, request, caller).await;
+    let ip = client_ip(&s, &headers, peer);
+    let (response, request_error) = execute(&s, request.data(ip), caller).await;
     respond(modern, request_error, BatchResponse::Single(response))
+}
+
+/// The client's address: the peer, or behind a trusted proxy the first `X-Forwarded-For` entry.
+fn client_ip(s: &HttpState, headers: &HeaderMap, peer: SocketAddr) -> ClientIp {
+    let forwarded = || {
+        headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .and_then(|v| v.trim().parse().ok())
+    };
+    ClientIp(if s.app.state.config.trust_proxy { forwarded().unwrap_or(peer.ip()) } else { peer.ip() })
 }
 
 fn caller(s: &HttpState, headers: &HeaderMap) -> Result<Caller, ApiError> {

@@ -237,3 +237,45 @@ async fn bad_tokens_are_refused_over_http() {
     assert_eq!(r["data"]["me"]["email"], "ada@example.com");
     s.finish().await;
 }
+
+#[tokio::test]
+async fn auth_mutations_are_rate_limited_per_ip_and_per_account() {
+    // Per account: 3 attempts a minute for one email, whatever the IP budget.
+    let s = TestServer::start_with(ferrobase::testing::TestBackend::Sqlite, BLOG, |c| {
+        c.auth_rate_limit_per_ip = 100;
+        c.auth_rate_limit_per_account = 3;
+    })
+    .await;
+    sign_up(&s, "ada@example.com").await;
+    for _ in 0..3 {
+        assert_eq!(error_code(&sign_in(&s, "ada@example.com", "wrong horse").await), "UNAUTHENTICATED");
+    }
+    let limited = sign_in(&s, "ada@example.com", "correct horse").await;
+    assert_eq!(error_code(&limited), "RATE_LIMITED", "even the right password waits: {limited}");
+    assert!(limited["errors"][0]["message"].as_str().unwrap().contains("try again in"));
+    // Another account is not affected.
+    assert!(sign_in(&s, "bo@example.com", "whatever1").await["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED");
+    s.finish().await;
+
+    // Per IP: 5 attempts a minute from one address, across accounts and mutations.
+    let s = TestServer::start_with(ferrobase::testing::TestBackend::Sqlite, BLOG, |c| {
+        c.auth_rate_limit_per_ip = 5;
+        c.auth_rate_limit_per_account = 100;
+    })
+    .await;
+    for i in 0..5 {
+        let r = sign_in(&s, &format!("user{i}@example.com"), "whatever1").await;
+        assert_eq!(error_code(&r), "UNAUTHENTICATED", "attempt {i}");
+    }
+    let r = sign_in(&s, "user9@example.com", "whatever1").await;
+    assert_eq!(error_code(&r), "RATE_LIMITED");
+    // Each mutation has its own budget: resets are not spent by sign-ins, and run out alone.
+    let reset = "mutation($e: String!) { requestPasswordReset(email: $e) }";
+    for i in 0..5 {
+        let r = s.gql_as(None, reset, json!({ "e": format!("x{i}@example.com") })).await;
+        assert_eq!(r["data"]["requestPasswordReset"], true, "{r}");
+    }
+    let r = s.gql_as(None, reset, json!({ "e": "y@example.com" })).await;
+    assert_eq!(error_code(&r), "RATE_LIMITED", "{r}");
+    s.finish().await;
+}

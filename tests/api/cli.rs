@@ -111,7 +111,9 @@ fn keys_prints_a_stable_service_key() {
     let b = text(&ferrobase(dir.path(), &["keys"]));
     assert_eq!(a, b);
     assert!(a.contains("Authorization: Bearer fb_sk_"), "{a}");
+    assert!(a.contains("JWT signing secret is kept in data/jwt_secret"), "{a}");
     assert!(dir.path().join("data/service_key").exists());
+    assert!(dir.path().join("data/jwt_secret").exists());
 }
 
 #[test]
