@@ -47,7 +47,12 @@ pub fn filter_condition(cx: &SqlCtx, model: &Model, alias: &str, filter: &GqlVal
 
 fn field_condition(cx: &SqlCtx, model: &Model, alias: &str, key: &str, value: &GqlValue) -> ApiResult<Condition> {
     if let Some(spec) = column_for(model, key) {
-        return column_condition(cx, &spec, alias, value);
+        let cond = column_condition(cx, &spec, alias, value)?;
+        // A field the caller may not read cannot be probed by filtering on it either.
+        return Ok(match field_read_predicate(cx, model, key, alias)? {
+            Some(guard) => cond.add(guard),
+            None => cond,
+        });
     }
     let field =
         model.field(key).ok_or_else(|| ApiError::bad_input(format!("{}Filter has no field {key}", model.name)))?;
@@ -96,6 +101,24 @@ fn field_condition(cx: &SqlCtx, model: &Model, alias: &str, key: &str, value: &G
         }
         FieldKind::Scalar(_) => Err(ApiError::bad_input(format!("{key} cannot be filtered"))),
     }
+}
+
+/// The read rule of a guarded field (field-level `@auth`, or the built-in User's own fields) as
+/// a predicate on the row, for a client filter; `None` when the field is not guarded.
+fn field_read_predicate(cx: &SqlCtx, model: &Model, key: &str, alias: &str) -> ApiResult<Option<Condition>> {
+    let Some(caller) = cx.caller.filter(|c| !c.is_admin() && !cx.in_rule()) else { return Ok(None) };
+    if model.builtin && matches!(key, "email" | "emailVerified" | "roles") {
+        let me = caller.user().map(|u| u.id.clone()).unwrap_or_default();
+        return Ok(Some(Condition::all().add(col(alias, "id").eq(me))));
+    }
+    let rules = model
+        .fields
+        .iter()
+        .find(|f| f.name == key || matches!(&f.kind, FieldKind::BelongsTo(b) if b.id_field == key))
+        .and_then(|f| f.auth.as_deref());
+    let Some(rules) = rules else { return Ok(None) };
+    let access = super::access::rules_access(cx, model, alias, crate::model::Operation::Read, caller, rules)?;
+    Ok(Some(access.condition()))
 }
 
 /// `SELECT id FROM target WHERE filter`, or, with `link = (fk, parent_alias)`,

@@ -114,6 +114,16 @@ async fn reads_follow_the_rules_everywhere() {
         let some = "{ notes(filter: {replies: {some: {body: {eq: \"hi\"}}}}) { totalCount } }";
         assert_eq!(w.as_(Some(&w.a), some, json!({})).await["data"]["notes"]["totalCount"], 1);
 
+        // Nor can they probe fields they may not read: another user's email, an owner-only field.
+        let by_email = "{ notes(filter: {owner: {email: {eq: \"a@example.com\"}}}) { totalCount } }";
+        assert_eq!(w.as_(Some(&w.b), by_email, json!({})).await["data"]["notes"]["totalCount"], 0);
+        assert_eq!(w.as_(None, by_email, json!({})).await["data"]["notes"]["totalCount"], 0);
+        assert_eq!(w.as_(Some(&w.a), by_email, json!({})).await["data"]["notes"]["totalCount"], 2);
+        let by_secret = "{ notes(filter: {secret: {eq: \"s3\"}}) { totalCount } }";
+        // B's own note matches; A's published note (readable, secret not) does not.
+        assert_eq!(w.as_(Some(&w.b), by_secret, json!({})).await["data"]["notes"]["totalCount"], 1);
+        assert_eq!(w.as_(Some(&w.a), by_secret, json!({})).await["data"]["notes"]["totalCount"], 2);
+
         // Nested hasMany follows the reply rules (private read): anonymous callers get nothing.
         let nested = "{ notes { nodes { title replies { totalCount } } } }";
         let anon = w.as_(None, nested, json!({})).await;
