@@ -110,6 +110,7 @@ impl<'a, C: ConnectionTrait + Sync> Loader<'a, C> {
     pub async fn list(&self, model: &Model, sel: &Sel) -> ApiResult<Connection> {
         self.check_root(model)?;
         let args = ListArgs::parse(model, &sel.args, self.limits)?;
+        super::access::check_order(&self.cx, model, &args.order)?;
         let fields = sel.node_fields();
         let cols = needed_columns(model, &fields, &args.order);
         let q = page_query(&self.cx, model, &cols, &args, Condition::all())?;
@@ -203,6 +204,7 @@ impl<'a, C: ConnectionTrait + Sync> Loader<'a, C> {
                             }
                         };
                         let args = ListArgs::parse(target, &sels[0].args, self.limits)?;
+                        super::access::check_order(&self.cx, target, &args.order)?;
                         let parents: Vec<String> = rows.iter().filter_map(|r| r.id().map(str::to_string)).collect();
                         let child_fields: Vec<&Sel> = sels.iter().flat_map(|s| s.node_fields()).collect();
                         let cols = needed_columns(target, &child_fields, &args.order);

@@ -124,6 +124,11 @@ async fn reads_follow_the_rules_everywhere() {
         assert_eq!(w.as_(Some(&w.b), by_secret, json!({})).await["data"]["notes"]["totalCount"], 1);
         assert_eq!(w.as_(Some(&w.a), by_secret, json!({})).await["data"]["notes"]["totalCount"], 2);
 
+        // Ordering by a guarded field would reveal hidden values' order.
+        let ordered = "{ notes(orderBy: [{secret: ASC}]) { totalCount } }";
+        assert_eq!(error_code(&w.as_(Some(&w.b), ordered, json!({})).await), "FORBIDDEN");
+        assert!(w.s.gql(ordered, json!({})).await.get("errors").is_none(), "admin may");
+
         // Nested hasMany follows the reply rules (private read): anonymous callers get nothing.
         let nested = "{ notes { nodes { title replies { totalCount } } } }";
         let anon = w.as_(None, nested, json!({})).await;
