@@ -97,6 +97,9 @@ pub async fn prepare(config: Config) -> anyhow::Result<App> {
         crate::auth::JWT_SECRET_FILE,
         "",
     )?;
+    if jwt_secret.len() < 32 {
+        anyhow::bail!("FERROBASE_JWT_SECRET must be at least 32 characters (HS256 wants 256 bits of key)");
+    }
     let jwt = crate::auth::jwt::JwtKeys::new(&jwt_secret, config.access_token_ttl_secs);
     let sessions = crate::auth::sessions::SessionPolicy {
         refresh_ttl_secs: config.refresh_token_ttl_secs,

@@ -143,6 +143,11 @@ pub fn mutations(mutation: Object) -> Object {
                     let pass = input.remove("password").and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
                     let txn = crate::db::begin_write(&st.db).await.map_err(ApiError::from)?;
                     let id = crate::auth::create_user(&txn, &email, &pass, &[]).await?;
+                    if let Some(f) = profile_fields(user_model(st))
+                        .find(|f| input.contains_key(&f.name) && !crate::sql::access::sign_up_may_set(f))
+                    {
+                        return Err(ApiError::forbidden(format!("{} cannot be set at sign-up (field @auth rules)", f.name)).into());
+                    }
                     if !input.is_empty() {
                         let cx = SqlCtx::new(&st.ir, st.backend());
                         write::update(&txn, &cx, user_model(st), &id, &input, sea_orm::sea_query::Condition::all()).await?;

@@ -10,6 +10,7 @@ pub fn register(builder: SchemaBuilder, model: &Model) -> SchemaBuilder {
         .description(format!("Fields of a new {name}. id, createdAt and updatedAt are set by the server."));
     let mut update = InputObject::new(format!("Update{name}Input"))
         .description(format!("Changes to a {name}: an absent field stays unchanged, null clears it."));
+    let owners = crate::sql::access::owner_fields(model);
     for field in &model.fields {
         let doc = field.description.clone().unwrap_or_else(|| field.name.clone());
         match &field.kind {
@@ -23,8 +24,14 @@ pub fn register(builder: SchemaBuilder, model: &Model) -> SchemaBuilder {
                 update = update.field(InputValue::new(&field.name, declared_type(s, false)).description(doc));
             }
             FieldKind::BelongsTo(b) => {
-                let d = format!("Id of the related {} ({}).", b.target, field.name);
-                let ty = if b.required { TypeRef::named_nn(TypeRef::ID) } else { TypeRef::named(TypeRef::ID) };
+                // Owner fields are set to the caller, so a signed-in caller need not send them.
+                let owner = owners.iter().any(|(_, key)| key == &b.id_field);
+                let mut d = format!("Id of the related {} ({}).", b.target, field.name);
+                if owner {
+                    d.push_str(" The owner: set to you when you leave it out.");
+                }
+                let ty =
+                    if b.required && !owner { TypeRef::named_nn(TypeRef::ID) } else { TypeRef::named(TypeRef::ID) };
                 create = create.field(InputValue::new(&b.id_field, ty).description(&d));
                 update = update.field(InputValue::new(&b.id_field, TypeRef::named(TypeRef::ID)).description(d));
             }

@@ -8,7 +8,7 @@ use async_graphql::dynamic::{Field, FieldFuture, FieldValue, InputValue, Object,
 use async_graphql::{Name, Value};
 use serde_json::Value as Json;
 
-pub fn register(builder: SchemaBuilder, _ir: &Schema, model: &Model) -> SchemaBuilder {
+pub fn register(builder: SchemaBuilder, ir: &Schema, model: &Model) -> SchemaBuilder {
     let name = &model.name;
     let mut obj = Object::new(name).description(model.description.clone().unwrap_or_else(|| format!("A {name} row.")));
     for field in &model.fields {
@@ -17,8 +17,7 @@ pub fn register(builder: SchemaBuilder, _ir: &Schema, model: &Model) -> SchemaBu
             FieldKind::Scalar(s) if exposed(s) => {
                 let key = field.name.clone();
                 let ty = s.ty.clone();
-                let guarded = field.auth.is_some()
-                    || (model.builtin && matches!(field.name.as_str(), "email" | "emailVerified" | "roles"));
+                let guarded = crate::sql::access::field_guarded(model, field);
                 let model_name = model.name.clone();
                 let d = doc.unwrap_or_else(|| match s.managed {
                     Some(crate::model::Managed::Id) => "Unique id (UUIDv7), set by the server.".into(),
@@ -27,7 +26,7 @@ pub fn register(builder: SchemaBuilder, _ir: &Schema, model: &Model) -> SchemaBu
                     None => format!("The {} of this {name}.", field.name),
                 });
                 obj = obj.field(
-                    Field::new(&field.name, declared_type(s, s.required), move |ctx| {
+                    Field::new(&field.name, declared_type(s, s.required && !guarded), move |ctx| {
                         let key = key.clone();
                         let ty = ty.clone();
                         let model_name = model_name.clone();
@@ -62,7 +61,8 @@ pub fn register(builder: SchemaBuilder, _ir: &Schema, model: &Model) -> SchemaBu
                     })
                     .description(format!("Id of the related {} (no join needed).", b.target)),
                 );
-                let ty = if b.required { TypeRef::named_nn(&b.target) } else { TypeRef::named(&b.target) };
+                let hidden = ir.model(&b.target).is_some_and(crate::sql::access::rows_may_be_hidden);
+                let ty = if b.required && !hidden { TypeRef::named_nn(&b.target) } else { TypeRef::named(&b.target) };
                 let (id_key, target) = (b.id_field.clone(), b.target.clone());
                 obj = obj.field(
                     Field::new(&field.name, ty, move |ctx| {

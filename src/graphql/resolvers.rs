@@ -59,9 +59,11 @@ impl Call<'_> {
                 }
                 continue;
             }
-            if input.get(&key).is_some_and(|v| Some(v) != me.as_ref()) {
+            // On create the owner can only be the caller; afterwards only admin may reassign it
+            // (whatever rule lets someone update the row, it does not make the row theirs).
+            if input.get(&key).is_some_and(|v| !create || Some(v) != me.as_ref()) {
                 return Err(ApiError::forbidden(format!(
-                    "{key} is the owner ({field}): it is set to you, and only admin may change it"
+                    "{key} is the owner ({field}): it is set to you on create, and only admin may change it"
                 )));
             }
             if let (true, Some(me)) = (create, &me) {

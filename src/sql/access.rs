@@ -139,10 +139,9 @@ pub fn field_readable(
         return true;
     }
     let user = caller.user();
-    if model.builtin {
-        // email, emailVerified, roles: the user's own.
-        return !matches!(field.name.as_str(), "email" | "emailVerified" | "roles")
-            || user.is_some_and(|u| row.get("id").and_then(|v| v.as_str()) == Some(u.id.as_str()));
+    if model.builtin && matches!(field.name.as_str(), "email" | "emailVerified" | "roles") {
+        // The user's own.
+        return user.is_some_and(|u| row.get("id").and_then(|v| v.as_str()) == Some(u.id.as_str()));
     }
     let Some(rules) = &field.auth else { return true };
     rules.iter().filter(|r| r.operations.contains(&Operation::Read) && r.condition.is_none()).any(|r| match &r.allow {
@@ -231,4 +230,35 @@ pub fn check_order(cx: &SqlCtx, model: &Model, keys: &[super::cursor::OrderKey])
         }
     }
     Ok(())
+}
+
+/// Whether a field is guarded for reading: field-level `@auth`, or one of the built-in User's
+/// own fields. Guarded fields are nullable in the API, so a denied read is a valid `null`.
+pub fn field_guarded(model: &Model, field: &crate::model::Field) -> bool {
+    field.auth.is_some() || (model.builtin && matches!(field.name.as_str(), "email" | "emailVerified" | "roles"))
+}
+
+/// Whether some caller may be unable to read a row of `model` that exists (a rule with a row
+/// condition, or no public read at all): relations to it are nullable in the API.
+pub fn rows_may_be_hidden(model: &Model) -> bool {
+    if model.builtin {
+        return false;
+    }
+    !model
+        .auth
+        .iter()
+        .flatten()
+        .any(|r| r.allow == AuthAllow::Public && r.condition.is_none() && r.operations.contains(&Operation::Read))
+}
+
+/// Whether a caller who is not admin may set `field` when signing up (profile fields with
+/// field-level rules need a create rule for any signed-in user, without a condition).
+pub fn sign_up_may_set(field: &crate::model::Field) -> bool {
+    field.auth.as_deref().is_none_or(|rules| {
+        rules.iter().any(|r| {
+            r.operations.contains(&Operation::Create)
+                && r.condition.is_none()
+                && matches!(r.allow, AuthAllow::Public | AuthAllow::Private)
+        })
+    })
 }

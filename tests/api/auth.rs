@@ -279,3 +279,28 @@ async fn auth_mutations_are_rate_limited_per_ip_and_per_account() {
     assert_eq!(error_code(&r), "RATE_LIMITED", "{r}");
     s.finish().await;
 }
+
+#[tokio::test]
+async fn a_required_owner_is_filled_in_with_the_caller() {
+    for backend in backends() {
+        let s = TestServer::start(backend, BLOG).await;
+        let p = sign_up(&s, "ada@example.com").await;
+        // Post.author: User! is the owner: a signed-in author need not send authorId.
+        let r = s
+            .gql_as(
+                Some(&token(&p, "accessToken")),
+                "mutation { createPost(input: {title: \"Hello\", slug: \"hello\"}) { authorId author { email } } }",
+                json!({}),
+            )
+            .await;
+        assert_eq!(r["data"]["createPost"]["authorId"], p["user"]["id"], "{backend:?}: {r}");
+        assert_eq!(r["data"]["createPost"]["author"]["email"], "ada@example.com");
+        // Other users' emails are theirs: null with FORBIDDEN, a valid response.
+        let anon = s.gql_as(None, "{ posts { nodes { title author { email } } } }", json!({})).await;
+        assert_eq!(anon["data"]["posts"]["nodes"][0]["title"], "Hello");
+        assert_eq!(anon["data"]["posts"]["nodes"][0]["author"]["email"], Value::Null, "{anon}");
+        assert_eq!(error_code(&anon), "FORBIDDEN");
+        assert_eq!(anon["errors"][0]["path"], json!(["posts", "nodes", 0, "author", "email"]));
+        s.finish().await;
+    }
+}

@@ -103,6 +103,7 @@ async fn reads_follow_the_rules_everywhere() {
             .await;
         assert!(r.get("errors").is_none(), "{r}");
         let r = w.as_(Some(&w.b), "{ replies { nodes { body note { title } } } }", json!({})).await;
+        assert_eq!(r["data"]["replies"]["nodes"][0]["body"], "hi", "{r}");
         assert_eq!(r["data"]["replies"]["nodes"][0]["note"], Value::Null, "{r}");
         assert_eq!(error_code(&r), "FORBIDDEN");
         assert_eq!(r["errors"][0]["path"], json!(["replies", "nodes", 0, "note"]), "{r}");
@@ -149,6 +150,22 @@ async fn reads_follow_the_rules_everywhere() {
         assert_eq!(r["data"]["notes"]["nodes"][0]["owner"]["id"], w.a_id.as_str());
         assert_eq!(error_code(&r), "FORBIDDEN", "{r}");
 
+        // Field rules on User profile fields hold too: `phone` is for editors.
+        let phone = "{ notes { nodes { owner { displayName phone } } } }";
+        let r = w.as_(None, phone, json!({})).await;
+        assert_eq!(r["data"]["notes"]["nodes"][0]["owner"]["phone"], Value::Null, "{r}");
+        assert_eq!(error_code(&r), "FORBIDDEN");
+        let r = w.as_(Some(&w.editor), phone, json!({})).await;
+        assert!(r.get("errors").is_none(), "{r}");
+        let r = w
+            .as_(
+                None,
+                "mutation { signUp(input: {email: \"m@example.com\", password: \"correct horse\", phone: \"1\"}) { accessToken } }",
+                json!({}),
+            )
+            .await;
+        assert_eq!(error_code(&r), "FORBIDDEN", "sign-up cannot set a guarded profile field: {r}");
+
         // A model without @auth is admin-only.
         assert_eq!(error_code(&w.as_(None, "{ secrets { totalCount } }", json!({})).await), "UNAUTHENTICATED");
         assert_eq!(error_code(&w.as_(Some(&w.a), "{ secrets { totalCount } }", json!({})).await), "FORBIDDEN");
@@ -192,6 +209,13 @@ async fn writes_follow_the_rules() {
         let del = "mutation($id: ID!) { deleteNote(id: $id) { title } }";
         assert_eq!(error_code(&w.as_(Some(&w.editor), del, json!({ "id": a_note })).await), "FORBIDDEN");
         assert_eq!(error_code(&w.as_(Some(&w.b), del, json!({ "id": a_draft })).await), "NOT_FOUND");
+        // No rule that lets someone update a row makes it theirs: the owner is admin's to move.
+        let take = "mutation($id: ID!, $o: ID!) { updateNote(id: $id, input: {ownerId: $o}) { ownerId } }";
+        let editor_id = w.as_(Some(&w.editor), "{ me { id } }", json!({})).await["data"]["me"]["id"].clone();
+        let r = w.as_(Some(&w.editor), take, json!({ "id": a_note, "o": editor_id })).await;
+        assert_eq!(error_code(&r), "FORBIDDEN", "{r}");
+        let r = w.as_(Some(&w.a), take, json!({ "id": a_note, "o": w.a_id })).await;
+        assert_eq!(error_code(&r), "FORBIDDEN", "not even to yourself: {r}");
         // Field rules on writes: the editor may not write the owner's `secret`.
         let secret = "mutation($id: ID!) { updateNote(id: $id, input: {secret: \"x\"}) { title } }";
         assert_eq!(error_code(&w.as_(Some(&w.editor), secret, json!({ "id": a_note })).await), "FORBIDDEN");
