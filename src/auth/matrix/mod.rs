@@ -243,23 +243,28 @@ fn field_line(schema: &Schema, model: &Model, field: &Field) -> String {
 
 /// Who the field rules let do `op`, e.g. `owner (author) or role editor`, or `admin only`.
 fn field_op_text(schema: &Schema, model: &Model, rules: &[AuthRule], op: Operation) -> String {
-    let terms = rules.iter().filter(|r| r.operations.contains(&op)).filter_map(|r| {
-        let who = match &r.allow {
-            AuthAllow::Public => Who::Anyone,
-            AuthAllow::Private => Who::SignedIn,
-            AuthAllow::Owner { field } => Who::Owner(field.clone()),
-            AuthAllow::Roles(roles) => {
-                let mut roles: Vec<String> = roles.iter().filter(|r| *r != "admin").cloned().collect();
-                roles.sort();
-                roles.dedup();
-                if roles.is_empty() {
-                    return None;
+    // Reads of a field are judged without its row, so a read rule with a condition grants
+    // nothing yet (only admin passes it): show what is enforced, never more.
+    let terms = rules
+        .iter()
+        .filter(|r| r.operations.contains(&op) && !(op == Operation::Read && r.condition.is_some()))
+        .filter_map(|r| {
+            let who = match &r.allow {
+                AuthAllow::Public => Who::Anyone,
+                AuthAllow::Private => Who::SignedIn,
+                AuthAllow::Owner { field } => Who::Owner(field.clone()),
+                AuthAllow::Roles(roles) => {
+                    let mut roles: Vec<String> = roles.iter().filter(|r| *r != "admin").cloned().collect();
+                    roles.sort();
+                    roles.dedup();
+                    if roles.is_empty() {
+                        return None;
+                    }
+                    Who::Roles(roles)
                 }
-                Who::Roles(roles)
-            }
-        };
-        Some((who, condition(schema, model, r)))
-    });
+            };
+            Some((who, condition(schema, model, r)))
+        });
     let terms = prune(terms.collect(), |(w1, c1), (w2, c2)| w1.includes(w2) && (c1.is_none() || c1 == c2));
     if terms.is_empty() {
         return "admin only".into();

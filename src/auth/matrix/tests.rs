@@ -251,3 +251,19 @@ fn conditions_render_in_filter_syntax() {
     ]);
     assert_eq!(merged, "if a = 1 or (b = 2 and c = 3)");
 }
+
+#[test]
+fn conditional_field_read_rules_show_as_admin_only() {
+    let s = schema(
+        r#"enum Status { DRAFT PUBLISHED }
+        type Doc @model @auth(rules: [{ allow: public }]) {
+          status: Status!
+          notes: String @auth(rules: [{ allow: private, where: { status: { eq: PUBLISHED } } }])
+        }"#,
+    );
+    let text = permission_matrix(&s);
+    let line = text.lines().find(|l| l.trim_start().starts_with("field notes")).expect("a field line");
+    // Writes evaluate the condition; reads do not yet, so only admin reads it.
+    assert!(line.contains("read: admin only"), "{line}");
+    assert!(line.contains("signed-in if status = PUBLISHED"), "{line}");
+}
