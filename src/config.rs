@@ -109,6 +109,7 @@ pub struct FileConfig {
     pub public_url: Option<String>,
     pub smtp_url: Option<String>,
     pub mail_from: Option<String>,
+    pub cors_origins: Option<Vec<String>>,
     pub auth_rate_limit_per_ip: Option<u32>,
     pub auth_rate_limit_per_account: Option<u32>,
     pub trust_proxy: Option<bool>,
@@ -159,6 +160,9 @@ pub struct Config {
     pub auth_rate_limit_per_account: u32,
     /// Take the client IP from `X-Forwarded-For` (behind a trusted proxy; default false).
     pub trust_proxy: bool,
+    /// Browser origins allowed to call the API (CORS), e.g. `http://localhost:5173`; `*` for any.
+    /// Empty (the default): same origin only.
+    pub cors_origins: Vec<String>,
 }
 
 fn env_string(name: &str) -> Option<String> {
@@ -227,6 +231,10 @@ impl Config {
                 .or(file.auth_rate_limit_per_account)
                 .unwrap_or(10),
             trust_proxy: env_parse("FERROBASE_TRUST_PROXY")?.or(file.trust_proxy).unwrap_or(false),
+            cors_origins: env_string("FERROBASE_CORS_ORIGINS")
+                .map(|v| v.split(',').map(|o| o.trim().to_string()).filter(|o| !o.is_empty()).collect())
+                .or(file.cors_origins)
+                .unwrap_or_default(),
         };
         let mut cfg = cfg;
         cfg.public_url = env_string("FERROBASE_PUBLIC_URL")

@@ -19,14 +19,41 @@ pub struct HttpState {
 }
 
 pub fn router(app: App) -> Router {
+    let cors = cors(&app.state.config.cors_origins);
     let state = HttpState { app: Arc::new(app), parse_cache: Default::default(), metrics: Default::default() };
-    Router::new()
+    let router = Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/", get(playground::page))
         .route("/playground/{file}", get(playground::asset))
         .route("/healthz", get(health))
         .route("/metrics", get(metrics::render))
-        .with_state(state)
+        .with_state(state);
+    match cors {
+        Some(layer) => router.layer(layer),
+        None => router,
+    }
+}
+
+/// The CORS policy for the configured origins (`None`: same origin only). Credentials travel
+/// in the Authorization header, never in cookies, so `*` is safe to offer.
+fn cors(origins: &[String]) -> Option<tower_http::cors::CorsLayer> {
+    use axum::http::{HeaderValue, Method, header};
+    use tower_http::cors::{AllowOrigin, CorsLayer};
+    if origins.is_empty() {
+        return None;
+    }
+    let allow = if origins.iter().any(|o| o == "*") {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()))
+    };
+    Some(
+        CorsLayer::new()
+            .allow_origin(allow)
+            .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
+            .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
+            .max_age(std::time::Duration::from_secs(600)),
+    )
 }
 
 async fn health() -> &'static str {

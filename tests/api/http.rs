@@ -141,3 +141,36 @@ async fn field_errors_are_200_and_request_errors_400_for_graphql_response_json()
     assert_eq!(error_code(&body), "BAD_USER_INPUT");
     s.finish().await;
 }
+
+#[tokio::test]
+async fn cors_allows_only_configured_origins() {
+    let s = TestServer::start_with(ferrobase::testing::TestBackend::Sqlite, BLOG, |c| {
+        c.cors_origins = vec!["http://localhost:5173".into()];
+    })
+    .await;
+    let preflight = |origin: &'static str| {
+        s.client
+            .request(reqwest::Method::OPTIONS, format!("{}/graphql", s.url))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", "authorization,content-type")
+            .send()
+    };
+    let ok = preflight("http://localhost:5173").await.unwrap();
+    assert_eq!(ok.headers()["access-control-allow-origin"], "http://localhost:5173");
+    let allowed = ok.headers()["access-control-allow-headers"].to_str().unwrap().to_lowercase();
+    assert!(allowed.contains("authorization") && allowed.contains("content-type"), "{allowed}");
+    let other = preflight("http://evil.example").await.unwrap();
+    assert!(other.headers().get("access-control-allow-origin").is_none());
+    // The actual request carries the header too.
+    let r = s
+        .client
+        .post(format!("{}/graphql", s.url))
+        .header("origin", "http://localhost:5173")
+        .json(&json!({ "query": "{ posts { totalCount } }" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["access-control-allow-origin"], "http://localhost:5173");
+    s.finish().await;
+}
