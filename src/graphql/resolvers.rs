@@ -76,7 +76,7 @@ impl Call<'_> {
     /// The written row as the caller may see it. A row the caller may write but not read (a
     /// write-only form, say) comes back with its own fields only, no relations.
     async fn written_row<C: sea_orm::ConnectionTrait + Sync>(&self, conn: &C, id: &str) -> ApiResult<Row> {
-        if let Some(row) = self.loader(conn).by_id(self.model, id, self.sel.children.iter().collect()).await? {
+        if let Some(row) = self.loader(conn).find(self.model, id, self.sel.children.iter().collect()).await? {
             return Ok(row);
         }
         let own_fields: Vec<&Sel> = self
@@ -99,7 +99,7 @@ impl Call<'_> {
         id: &str,
         op: Operation,
     ) -> ApiError {
-        match self.loader(conn).by_id(self.model, id, vec![]).await {
+        match self.loader(conn).find(self.model, id, vec![]).await {
             Ok(Some(_)) => access::denied(&self.cx(), self.model, op),
             Ok(None) | Err(_) => not_found(&self.model.name, id),
         }
@@ -225,10 +225,11 @@ pub fn mutations(mutation: Object, model: &Model) -> Object {
                 let cx = call.cx();
                 let guard = call.write_guard(&cx, &call.model.table, Operation::Delete, &Map::new())?;
                 let txn = crate::db::begin_write(&call.state.db).await.map_err(ApiError::from)?;
-                let row = call.loader(&txn).by_id(call.model, &id, call.sel.children.iter().collect()).await?;
-                let row = row.ok_or_else(|| not_found(&name, &id))?;
+                // The row as it was, as the caller may see it (own fields only when they may
+                // delete but not read it); hidden rows they may not delete stay NOT_FOUND.
+                let row = call.written_row(&txn, &id).await?;
                 if !write::delete(&txn, &cx, call.model, &id, guard).await? {
-                    return Err(access::denied(&cx, call.model, Operation::Delete).into());
+                    return Err(call.missing_or_forbidden(&txn, &id, Operation::Delete).await.into());
                 }
                 txn.commit().await.map_err(ApiError::from)?;
                 Ok(Some(FieldValue::owned_any(row)))

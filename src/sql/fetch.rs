@@ -129,9 +129,16 @@ impl<'a, C: ConnectionTrait + Sync> Loader<'a, C> {
         Ok(page)
     }
 
-    /// One row by id with the relations `fields` select; `None` when missing.
+    /// One row by id with the relations `fields` select; `None` when missing or unreadable. A
+    /// caller no read rule applies to at all gets an error (a root query).
     pub async fn by_id(&self, model: &Model, id: &str, fields: Vec<&Sel>) -> ApiResult<Option<Row>> {
         self.check_root(model)?;
+        self.find(model, id, fields).await
+    }
+
+    /// Like [`by_id`](Self::by_id), but `None` (never an error) when the caller may not read the
+    /// row: for writes, whose callers may hold write rules without read rules.
+    pub async fn find(&self, model: &Model, id: &str, fields: Vec<&Sel>) -> ApiResult<Option<Row>> {
         let a = self.cx.alias();
         let cols = needed_columns(model, &fields, &[]);
         let mut q = select_columns(model, &cols, &a);

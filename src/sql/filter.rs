@@ -172,7 +172,12 @@ fn operator(cx: &SqlCtx, spec: &ColumnSpec, alias: &str, op: &str, v: &GqlValue)
     let c = col(alias, &spec.column);
     let mut json = v.clone().into_json().map_err(ApiError::internal)?;
     if cx.in_rule() {
-        match resolve_placeholders(cx, &json)? {
+        let resolved = match (op, resolve_placeholders(cx, &json)?) {
+            // `notIn` a list with a value the caller lacks: fail closed, as `ne` does.
+            ("notIn", Resolved::Literal(_)) if has_missing(cx, &json) => Resolved::Missing,
+            (_, r) => r,
+        };
+        match resolved {
             Resolved::Literal(v) => json = v,
             Resolved::Missing => return Ok(always(false)),
             Resolved::UserColumn(column) => return user_column_compare(cx, c, op, &column),
@@ -281,6 +286,14 @@ fn resolve_placeholders(cx: &SqlCtx, v: &Json) -> ApiResult<Resolved> {
         }
         other => Resolved::Literal(other.clone()),
     })
+}
+
+/// Whether a list operand names a placeholder the caller has no value for.
+fn has_missing(cx: &SqlCtx, v: &Json) -> bool {
+    match v {
+        Json::Array(items) => items.iter().any(|i| matches!(resolve_placeholders(cx, i), Ok(Resolved::Missing))),
+        _ => false,
+    }
 }
 
 /// `column <op> (SELECT <user column> FROM users WHERE id = <caller>)`.

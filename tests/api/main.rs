@@ -14,4 +14,5 @@ mod mail;
 mod nplus1;
 mod pagination;
 mod rules;
+mod rules_prop;
 mod validation;
