@@ -20,10 +20,6 @@ async fn sign_in(s: &TestServer, email: &str, password: &str) -> Value {
     s.gql_as(None, SIGN_IN, json!({ "e": email, "p": password })).await
 }
 
-fn token(payload: &Value, name: &str) -> String {
-    payload[name].as_str().unwrap_or_else(|| panic!("no {name} in {payload}")).to_string()
-}
-
 /// The claims of a JWT (not verified: the test only reads what the server put there).
 fn jwt_claims(t: &str) -> Value {
     use base64::Engine;

@@ -24,10 +24,6 @@ async fn sign_in(s: &TestServer, email: &str, password: &str) -> Value {
     s.gql_as(None, SIGN_IN, json!({ "e": email, "p": password })).await
 }
 
-fn token(payload: &Value, name: &str) -> String {
-    payload[name].as_str().unwrap_or_else(|| panic!("no {name} in {payload}")).to_string()
-}
-
 /// The token of the first `{PUBLIC_URL}/{path}?token=…` link in `text`.
 fn link_token(text: &str, path: &str) -> String {
     let prefix = format!("{PUBLIC_URL}/{path}?token=");

@@ -92,6 +92,11 @@ impl TestServer {
     }
 }
 
+/// A string field of an auth payload (`accessToken`, `refreshToken`).
+pub fn token(payload: &Value, name: &str) -> String {
+    payload[name].as_str().unwrap_or_else(|| panic!("no {name} in {payload}")).to_string()
+}
+
 /// The `extensions.code` of the first error.
 pub fn error_code(r: &Value) -> &str {
     r["errors"][0]["extensions"]["code"].as_str().unwrap_or_else(|| panic!("expected an error, got {r:#}"))
