@@ -1,0 +1,408 @@
+//! Running a case on a real server: the callers, the reads checked against the reference, and
+//! the case as a whole.
+
+use super::case::*;
+use super::reference::*;
+use super::sdl::*;
+use crate::common::TestServer;
+use ferrobase::testing::TestBackend;
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+
+pub(super) struct Run<'a> {
+    pub(super) s: &'a TestServer,
+    pub(super) case: &'a Case,
+    pub(super) callers: Vec<Caller>,
+    pub(super) user_ids: Vec<String>,
+    /// Every item id ever created, in order (deleted ones stay: they must read as missing).
+    pub(super) item_ids: Vec<String>,
+    pub(super) st: State,
+    pub(super) checks: u64,
+    pub(super) failures: Vec<String>,
+}
+
+pub(super) fn codes(r: &Value) -> Vec<String> {
+    r["errors"]
+        .as_array()
+        .map(|errs| errs.iter().map(|e| e["extensions"]["code"].as_str().unwrap_or("<no code>").to_string()).collect())
+        .unwrap_or_default()
+}
+
+pub(super) fn ids(v: &Value) -> Option<Vec<String>> {
+    v.as_array()?.iter().map(|n| n["id"].as_str().map(str::to_string)).collect()
+}
+
+pub(super) fn show_expected<T: std::fmt::Debug>(e: &Result<T, &str>) -> String {
+    match e {
+        Ok(v) => format!("{v:?}"),
+        Err(code) => format!("refused with {code}"),
+    }
+}
+
+impl<'a> Run<'a> {
+    pub(super) fn model(&self) -> Model<'_> {
+        Model { case: self.case, st: &self.st }
+    }
+
+    pub(super) fn check(&mut self, ok: bool, c: &Caller, op: &str, expected: impl FnOnce() -> String, actual: &Value) {
+        self.checks += 1;
+        if !ok {
+            self.failures.push(format!(
+                "caller: {}\n  operation: {op}\n  expected: {}\n  actual: {actual}",
+                c.name,
+                expected()
+            ));
+        }
+    }
+
+    pub(super) async fn gql(&self, c: &Caller, q: &str, vars: Value) -> Value {
+        self.s.gql_as(c.token.as_deref(), q, vars).await
+    }
+
+    pub(super) async fn admin(&self, q: &str, vars: Value) -> Value {
+        self.s.data(q, vars).await
+    }
+
+    /// A list query's answer: the node ids and totalCount, or the refusal code.
+    pub(super) fn list_matches(r: &Value, field: &str, expected: &Result<BTreeSet<String>, &str>) -> bool {
+        match expected {
+            Err(code) => codes(r).first().map(String::as_str) == Some(*code) && r["data"][field].is_null(),
+            Ok(set) => {
+                let nodes = ids(&r["data"][field]["nodes"]);
+                r.get("errors").is_none()
+                    && r["data"][field]["totalCount"].as_u64() == Some(set.len() as u64)
+                    && nodes.is_some_and(|n| n.len() == set.len() && n.into_iter().collect::<BTreeSet<_>>() == *set)
+            }
+        }
+    }
+
+    pub(super) async fn reads(&mut self, c: &Caller) {
+        // Lists and totalCount.
+        let q = "{ items(first: 100) { totalCount nodes { id } } }";
+        let expected = self.model().items_readable(c);
+        let r = self.gql(c, q, json!({})).await;
+        self.check(Self::list_matches(&r, "items", &expected), c, q, || show_expected(&expected), &r);
+
+        // A first page of two: the first readable rows in id order, and whether more follow.
+        let q = "{ items(first: 2) { pageInfo { hasNextPage } nodes { id } } }";
+        let expected = self.model().items_readable(c).map(|set| (set.iter().take(2).cloned().collect(), set.len() > 2));
+        let r = self.gql(c, q, json!({})).await;
+        let ok = match &expected {
+            Err(code) => codes(&r).first().map(String::as_str) == Some(*code),
+            Ok((first, more)) => {
+                r.get("errors").is_none()
+                    && ids(&r["data"]["items"]["nodes"]).as_ref() == Some(first)
+                    && r["data"]["items"]["pageInfo"]["hasNextPage"].as_bool() == Some(*more)
+            }
+        };
+        self.check(ok, c, q, || show_expected::<(Vec<String>, bool)>(&expected), &r);
+
+        // Single reads: null exactly when not readable (deleted rows too).
+        let q = "query($id: ID!) { item(id: $id) { id } }";
+        for id in self.item_ids.clone() {
+            let root = root_ok(&self.case.item, c, Op::Read);
+            let readable = self.model().item_readable(c, &id);
+            let r = self.gql(c, q, json!({ "id": id })).await;
+            let ok = if !root {
+                codes(&r).first().map(String::as_str) == Some(c.denied()) && r["data"]["item"].is_null()
+            } else if readable {
+                r.get("errors").is_none() && r["data"]["item"]["id"] == id.as_str()
+            } else {
+                r.get("errors").is_none() && r["data"]["item"].is_null()
+            };
+            let expected = || match (root, readable) {
+                (false, _) => format!("refused with {}", c.denied()),
+                (true, true) => format!("the row {id}"),
+                (true, false) => "null, no error".into(),
+            };
+            self.check(ok, c, &format!("{q} with id {id}"), expected, &r);
+        }
+
+        // Client filters: the readable rows matching the filter; placeholders are plain text.
+        for f in self.case.item_filters.clone() {
+            let q = format!("{{ items(first: 100, filter: {}) {{ totalCount nodes {{ id }} }} }}", f.render());
+            let expected = self.model().items_readable(c).map(|set| {
+                let m = self.model();
+                set.into_iter().filter(|id| m.eval_i(&f, id, &self.st.items[id], c, false)).collect()
+            });
+            let r = self.gql(c, &q, json!({})).await;
+            self.check(Self::list_matches(&r, "items", &expected), c, &q, || show_expected(&expected), &r);
+        }
+
+        // Tags with their item: an unreadable item is null with a FORBIDDEN error at its path.
+        let q = "{ tags(first: 100) { totalCount nodes { id item { id } } } }";
+        let expected = self.model().tags_readable(c);
+        let r = self.gql(c, q, json!({})).await;
+        let ok = match &expected {
+            Err(code) => codes(&r).first().map(String::as_str) == Some(*code) && r["data"]["tags"].is_null(),
+            Ok(set) => {
+                let nodes = r["data"]["tags"]["nodes"].as_array().cloned().unwrap_or_default();
+                let got: BTreeSet<String> = nodes.iter().filter_map(|n| n["id"].as_str().map(str::to_string)).collect();
+                let mut ok = got == *set
+                    && nodes.len() == set.len()
+                    && r["data"]["tags"]["totalCount"].as_u64() == Some(set.len() as u64);
+                let mut forbidden = 0;
+                for (i, n) in nodes.iter().enumerate() {
+                    let Some(tag) = n["id"].as_str().and_then(|id| self.st.tags.get(id)) else {
+                        ok = false;
+                        continue;
+                    };
+                    if self.model().item_readable(c, &tag.item) {
+                        ok &= n["item"]["id"] == tag.item.as_str();
+                    } else {
+                        forbidden += 1;
+                        ok &= n["item"].is_null();
+                        let path = json!(["tags", "nodes", i, "item"]);
+                        ok &= r["errors"].as_array().is_some_and(|errs| {
+                            errs.iter().any(|e| e["path"] == path && e["extensions"]["code"] == FORBIDDEN)
+                        });
+                    }
+                }
+                ok && codes(&r).len() == forbidden && codes(&r).iter().all(|c| c == FORBIDDEN)
+            }
+        };
+        let expected_text = match &expected {
+            _ if ok => String::new(),
+            Err(code) => format!("refused with {code}"),
+            Ok(set) => {
+                let m = self.model();
+                let rows = set.iter().map(|t| {
+                    let item = &self.st.tags[t].item;
+                    let shown = if m.item_readable(c, item) { item.clone() } else { "null + FORBIDDEN".into() };
+                    format!("{t} -> item {shown}")
+                });
+                format!("[{}]", join(rows))
+            }
+        };
+        self.check(ok, c, q, || expected_text, &r);
+
+        // Relation filters count only tags whose item is readable and matches.
+        for f in self.case.tag_filters.clone() {
+            let q = format!("{{ tags(first: 100, filter: {}) {{ totalCount nodes {{ id }} }} }}", f.render());
+            let expected = self.model().tags_readable(c).map(|set| {
+                let m = self.model();
+                set.into_iter().filter(|id| m.eval_t(&f, &self.st.tags[id], c, false)).collect()
+            });
+            let r = self.gql(c, &q, json!({})).await;
+            self.check(Self::list_matches(&r, "tags", &expected), c, &q, || show_expected(&expected), &r);
+        }
+
+        // Nested hasMany, unfiltered and filtered: each readable item's readable (matching) tags.
+        let filters = [None, self.case.tag_filters.last().cloned()];
+        for f in filters {
+            let arg = f.as_ref().map(|f| format!(", filter: {}", f.render())).unwrap_or_default();
+            let q = format!(
+                "{{ items(first: 100) {{ nodes {{ id tags(first: 100{arg}) {{ totalCount nodes {{ id }} }} }} }} }}"
+            );
+            let expected: Result<BTreeMap<String, BTreeSet<String>>, &str> =
+                self.model().items_readable(c).map(|set| {
+                    let m = self.model();
+                    let wanted =
+                        |t: &Tag| m.tag_may(c, Op::Read, t) && f.as_ref().is_none_or(|f| m.eval_t(f, t, c, false));
+                    set.into_iter()
+                        .map(|id| {
+                            let tags = self.st.tags.iter().filter(|(_, t)| t.item == id && wanted(t));
+                            let tags = tags.map(|(tid, _)| tid.clone()).collect();
+                            (id, tags)
+                        })
+                        .collect()
+                });
+            let r = self.gql(c, &q, json!({})).await;
+            let ok = match &expected {
+                Err(code) => codes(&r).first().map(String::as_str) == Some(*code),
+                Ok(map) => {
+                    let nodes = r["data"]["items"]["nodes"].as_array().cloned().unwrap_or_default();
+                    r.get("errors").is_none()
+                        && nodes.len() == map.len()
+                        && nodes.iter().all(|n| {
+                            let want = n["id"].as_str().and_then(|id| map.get(id));
+                            let got = ids(&n["tags"]["nodes"]).map(|v| v.into_iter().collect::<BTreeSet<_>>());
+                            want.is_some_and(|w| {
+                                got.as_ref() == Some(w) && n["tags"]["totalCount"].as_u64() == Some(w.len() as u64)
+                            })
+                        })
+                }
+            };
+            self.check(ok, c, &q, || show_expected(&expected), &r);
+        }
+    }
+
+    /// Everything, as admin sees it.
+    pub(super) async fn server_state(&self) -> State {
+        let io = self.case.item.owner_key().map(|k| format!(" {k}")).unwrap_or_default();
+        let to = if self.case.tag.owner.is_some() { " ownerId" } else { "" };
+        let q = format!(
+            "{{ items(first: 100) {{ nodes {{ id title status level org{io} }} }} \
+             tags(first: 100) {{ nodes {{ id label itemId{to} }} }} }}"
+        );
+        let d = self.admin(&q, json!({})).await;
+        let text = |v: &Value| v.as_str().map(str::to_string);
+        let mut st = State::default();
+        for n in d["items"]["nodes"].as_array().expect("items") {
+            let owner = self.case.item.owner_key().and_then(|k| text(&n[k]));
+            let item = Item {
+                title: text(&n["title"]).expect("title"),
+                status: if n["status"] == "A" { St::A } else { St::B },
+                level: n["level"].as_i64().expect("level"),
+                org: text(&n["org"]),
+                owner,
+            };
+            st.items.insert(text(&n["id"]).expect("id"), item);
+        }
+        for n in d["tags"]["nodes"].as_array().expect("tags") {
+            let tag = Tag {
+                label: text(&n["label"]).expect("label"),
+                item: text(&n["itemId"]).expect("itemId"),
+                owner: text(&n["ownerId"]),
+            };
+            st.tags.insert(text(&n["id"]).expect("id"), tag);
+        }
+        st
+    }
+
+    pub(super) fn caller(&self, i: usize) -> Caller {
+        self.callers[i % self.callers.len()].clone()
+    }
+}
+
+pub(super) async fn sign_in(s: &TestServer, email: &str) -> String {
+    let q = "mutation($e: String!, $p: String!) { signIn(email: $e, password: $p) { accessToken } }";
+    let r = s.gql_as(None, q, json!({ "e": email, "p": PASSWORD })).await;
+    r["data"]["signIn"]["accessToken"].as_str().unwrap_or_else(|| panic!("signIn: {r}")).to_string()
+}
+
+/// Runs one case on a fresh server: the number of checks, and the failure report if any failed.
+pub(super) async fn run_case(backend: TestBackend, case: &Case) -> (u64, Result<(), String>) {
+    let sdl = sdl(case);
+    let s = TestServer::start_with(backend, &sdl, |c| {
+        c.auth_rate_limit_per_ip = 0;
+        c.auth_rate_limit_per_account = 0;
+    })
+    .await;
+
+    // Users: sign up, get roles and claims as admin, sign in again for a token carrying them.
+    let mut callers = vec![Caller {
+        name: "anonymous".into(),
+        token: None,
+        id: None,
+        email: None,
+        roles: vec![],
+        org: None,
+        admin: false,
+    }];
+    let mut user_ids = Vec::new();
+    for (i, u) in case.users.iter().enumerate() {
+        let email = format!("u{i}@example.com");
+        let r = s
+            .gql_as(
+                None,
+                "mutation($e: String!, $p: String!) { signUp(input: {email: $e, password: $p}) { accessToken user { id } } }",
+                json!({ "e": email, "p": PASSWORD }),
+            )
+            .await;
+        let id = r["data"]["signUp"]["user"]["id"].as_str().unwrap_or_else(|| panic!("signUp: {r}")).to_string();
+        let mut token = r["data"]["signUp"]["accessToken"].as_str().expect("token").to_string();
+        let mut roles = u.roles.clone();
+        if u.admin {
+            roles.push("admin");
+        }
+        if !roles.is_empty() {
+            s.data(
+                "mutation($u: ID!, $r: [String!]!) { setUserRoles(userId: $u, roles: $r) { id } }",
+                json!({ "u": id, "r": roles }),
+            )
+            .await;
+        }
+        if let Some(org) = u.org {
+            s.data(
+                "mutation($u: ID!, $c: JSON!) { setUserClaims(userId: $u, claims: $c) { id } }",
+                json!({ "u": id, "c": { "org": org } }),
+            )
+            .await;
+        }
+        if !roles.is_empty() || u.org.is_some() {
+            token = sign_in(&s, &email).await;
+        }
+        callers.push(Caller {
+            name: format!("u{i} (roles {roles:?}, org claim {:?})", u.org),
+            token: Some(token),
+            id: Some(id.clone()),
+            email: Some(email),
+            roles: u.roles.clone(),
+            org: u.org,
+            admin: u.admin,
+        });
+        user_ids.push(id);
+    }
+    callers.push(Caller {
+        name: "admin (service key)".into(),
+        token: Some(s.key.clone()),
+        id: None,
+        email: None,
+        roles: vec![],
+        org: None,
+        admin: true,
+    });
+
+    // Rows, as admin.
+    let mut item_ids = Vec::new();
+    for row in &case.items {
+        let f = &row.fields;
+        let mut input = format!(
+            "title: {}, status: {}, level: {}, org: {}",
+            quoted(f.title),
+            f.status.name(),
+            f.level,
+            f.org.map(quoted).unwrap_or("null".into())
+        );
+        if let (Some(k), Some(o)) = (case.item.owner_key(), row.owner) {
+            let _ = write!(input, ", {k}: {}", quoted(&user_ids[o % user_ids.len()]));
+        }
+        let d = s.data(&format!("mutation {{ createItem(input: {{{input}}}) {{ id }} }}"), json!({})).await;
+        item_ids.push(d["createItem"]["id"].as_str().expect("id").to_string());
+    }
+    for t in &case.tags {
+        let mut input = format!("label: {}, itemId: {}", quoted(t.label), quoted(&item_ids[t.item % item_ids.len()]));
+        if let (Some(_), Some(o)) = (case.tag.owner, t.owner) {
+            let _ = write!(input, ", ownerId: {}", quoted(&user_ids[o % user_ids.len()]));
+        }
+        s.data(&format!("mutation {{ createTag(input: {{{input}}}) {{ id }} }}"), json!({})).await;
+    }
+
+    let mut run =
+        Run { s: &s, case, callers, user_ids, item_ids, st: State::default(), checks: 0, failures: Vec::new() };
+    run.st = run.server_state().await;
+    let seeded = run.st.clone();
+
+    for c in run.callers.clone() {
+        run.reads(&c).await;
+    }
+    for m in &case.mutations {
+        run.write(m).await;
+    }
+    for c in run.callers.clone() {
+        run.reads(&c).await;
+    }
+
+    let result = if run.failures.is_empty() {
+        Ok(())
+    } else {
+        let mut report = format!(
+            "{} of {} checks failed on {backend:?}\n--- SDL ---\n{sdl}--- users ---\n",
+            run.failures.len(),
+            run.checks
+        );
+        for c in &run.callers[1..run.callers.len() - 1] {
+            let _ = writeln!(report, "{} = {}", c.name, c.id.as_deref().unwrap_or_default());
+        }
+        let _ = writeln!(report, "--- rows as seeded ---\n{seeded:#?}\n--- failures ---");
+        for f in run.failures.iter().take(12) {
+            let _ = writeln!(report, "{f}\n");
+        }
+        Err(report)
+    };
+    let checks = run.checks;
+    s.finish().await;
+    (checks, result)
+}

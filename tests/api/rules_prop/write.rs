@@ -1,0 +1,180 @@
+//! The writes of a case: each outcome checked against the reference, then the stored data.
+
+use super::case::*;
+use super::reference::*;
+use super::run::*;
+use super::sdl::*;
+use serde_json::json;
+use std::fmt::Write as _;
+
+impl Run<'_> {
+    /// One write: its outcome against the reference, then the whole data set as admin sees it
+    /// (a refused write changed nothing; an accepted one wrote exactly the row expected).
+    pub(super) async fn write(&mut self, m: &Mutation) {
+        let c = self.caller(m.caller);
+        let item_key = self.case.item.owner_key();
+        let mut next = self.st.clone();
+        let (op, expect, field) = match &m.kind {
+            Mut::CreateItem(f, arg) => {
+                let sent = item_key.as_ref().and_then(|_| owner_value(*arg, &c, &self.user_ids));
+                let item = |owner| Item {
+                    title: f.title.into(),
+                    status: f.status,
+                    level: f.level,
+                    org: f.org.map(str::to_string),
+                    owner,
+                };
+                let m = self.model();
+                let (expect, owner) = expect_create(&self.case.item, &c, sent.clone(), |owner| {
+                    m.item_may(&c, Op::Create, "", &item(owner))
+                });
+                let mut input = format!(
+                    "title: {}, status: {}, level: {}, org: {}",
+                    quoted(f.title),
+                    f.status.name(),
+                    f.level,
+                    f.org.map(quoted).unwrap_or("null".into())
+                );
+                if let (Some(k), Some(v)) = (&item_key, &sent) {
+                    let _ = write!(input, ", {k}: {}", v.as_deref().map(quoted).unwrap_or("null".into()));
+                }
+                next.items.insert(String::new(), item(owner));
+                (format!("mutation {{ createItem(input: {{{input}}}) {{ id }} }}"), expect, "createItem")
+            }
+            Mut::UpdateItem(row, p) => {
+                let id = self.item_ids[row % self.item_ids.len()].clone();
+                let sent = item_key.as_ref().and_then(|_| owner_value(p.owner, &c, &self.user_ids));
+                let before = self.st.items.get(&id).cloned();
+                let mut parts = Vec::new();
+                let mut after = before.clone();
+                if let Some(t) = p.title {
+                    parts.push(format!("title: {}", quoted(t)));
+                    after.iter_mut().for_each(|a| a.title = t.into());
+                }
+                if let Some(s) = p.status {
+                    parts.push(format!("status: {}", s.name()));
+                    after.iter_mut().for_each(|a| a.status = s);
+                }
+                if let Some(l) = p.level {
+                    parts.push(format!("level: {l}"));
+                    after.iter_mut().for_each(|a| a.level = l);
+                }
+                if let Some(o) = p.org {
+                    parts.push(format!("org: {}", o.map(quoted).unwrap_or("null".into())));
+                    after.iter_mut().for_each(|a| a.org = o.map(str::to_string));
+                }
+                if let (Some(k), Some(v)) = (&item_key, &sent) {
+                    parts.push(format!("{k}: {}", v.as_deref().map(quoted).unwrap_or("null".into())));
+                    after.iter_mut().for_each(|a| a.owner = v.clone());
+                }
+                let m = self.model();
+                let readable = m.item_readable(&c, &id);
+                let expect = if c.admin {
+                    if before.is_some() { Expect::Ok } else { refused(NOT_FOUND) }
+                } else if self.case.item.managed() && sent.is_some() {
+                    // Only admin may reassign the owner (not taken by others, nor given away).
+                    Expect::Refused(vec![FORBIDDEN, NOT_FOUND, UNAUTHENTICATED])
+                } else if !root_ok(&self.case.item, &c, Op::Update) {
+                    refused(c.denied())
+                } else if let (Some(b), Some(a)) = (&before, &after) {
+                    if !m.item_may(&c, Op::Update, &id, b) {
+                        refused(if readable { FORBIDDEN } else { NOT_FOUND })
+                    } else if !m.item_may(&c, Op::Update, &id, a) {
+                        refused(FORBIDDEN)
+                    } else {
+                        Expect::Ok
+                    }
+                } else {
+                    refused(NOT_FOUND)
+                };
+                if let Some(a) = after {
+                    next.items.insert(id.clone(), a);
+                }
+                let q = format!("mutation {{ updateItem(id: {}, input: {{{}}}) {{ id }} }}", quoted(&id), join(parts));
+                (q, expect, "updateItem")
+            }
+            Mut::DeleteItem(row) => {
+                let id = self.item_ids[row % self.item_ids.len()].clone();
+                let m = self.model();
+                let expect = match self.st.items.get(&id) {
+                    _ if !c.admin && !root_ok(&self.case.item, &c, Op::Delete) => refused(c.denied()),
+                    None => refused(NOT_FOUND),
+                    Some(it) if m.item_may(&c, Op::Delete, &id, it) => Expect::Ok,
+                    Some(_) => refused(if m.item_readable(&c, &id) { FORBIDDEN } else { NOT_FOUND }),
+                };
+                next.items.remove(&id);
+                next.tags.retain(|_, t| t.item != id);
+                (format!("mutation {{ deleteItem(id: {}) {{ id }} }}", quoted(&id)), expect, "deleteItem")
+            }
+            Mut::CreateTag(label, item, arg) => {
+                let live: Vec<&String> = self.st.items.keys().collect();
+                if live.is_empty() {
+                    return;
+                }
+                let item_id = live[item % live.len()].clone();
+                let sent = self.case.tag.owner.and_then(|_| owner_value(*arg, &c, &self.user_ids));
+                let tag = |owner| Tag { label: label.to_string(), item: item_id.clone(), owner };
+                let m = self.model();
+                let (expect, owner) =
+                    expect_create(&self.case.tag, &c, sent.clone(), |owner| m.tag_may(&c, Op::Create, &tag(owner)));
+                let mut input = format!("label: {}, itemId: {}", quoted(label), quoted(&item_id));
+                if let (Some(_), Some(v)) = (self.case.tag.owner, &sent) {
+                    let _ = write!(input, ", ownerId: {}", v.as_deref().map(quoted).unwrap_or("null".into()));
+                }
+                next.tags.insert(String::new(), tag(owner));
+                (format!("mutation {{ createTag(input: {{{input}}}) {{ id }} }}"), expect, "createTag")
+            }
+            Mut::DeleteTag(row) => {
+                let all: Vec<&String> = self.st.tags.keys().collect();
+                if all.is_empty() {
+                    return;
+                }
+                let id = all[row % all.len()].clone();
+                let m = self.model();
+                let tag = &self.st.tags[&id];
+                let expect = if c.admin || m.tag_may(&c, Op::Delete, tag) {
+                    Expect::Ok
+                } else if !root_ok(&self.case.tag, &c, Op::Delete) {
+                    refused(c.denied())
+                } else if m.tag_may(&c, Op::Read, tag) {
+                    refused(FORBIDDEN)
+                } else {
+                    refused(NOT_FOUND)
+                };
+                next.tags.remove(&id);
+                (format!("mutation {{ deleteTag(id: {}) {{ id }} }}", quoted(&id)), expect, "deleteTag")
+            }
+        };
+        let r = self.gql(&c, &op, json!({})).await;
+        let got_codes = codes(&r);
+        let ok = match &expect {
+            Expect::Ok => r.get("errors").is_none() && r["data"][field]["id"].is_string(),
+            Expect::Refused(allowed) => {
+                got_codes.len() == 1 && allowed.iter().any(|a| *a == got_codes[0]) && r["data"].is_null()
+            }
+        };
+        self.check(ok, &c, &op, || format!("{expect:?}"), &r);
+
+        // The data afterwards, as admin sees it.
+        let now = self.server_state().await;
+        if ok {
+            let new_id = r["data"][field]["id"].as_str().unwrap_or_default().to_string();
+            let mut want = if expect == Expect::Ok { next } else { self.st.clone() };
+            if let Some(row) = want.items.remove("") {
+                want.items.insert(new_id.clone(), row);
+            }
+            if let Some(row) = want.tags.remove("") {
+                want.tags.insert(new_id.clone(), row);
+            }
+            let same = now == want;
+            let shown = json!(format!("{now:?}"));
+            self.check(same, &c, &format!("{op} (then the data as admin reads it)"), || format!("{want:?}"), &shown);
+        }
+        if field == "createItem"
+            && let Some(id) = r["data"][field]["id"].as_str()
+        {
+            self.item_ids.push(id.to_string());
+        }
+        self.st = now;
+    }
+}
