@@ -17,9 +17,13 @@ pub struct OrderKey {
 }
 
 impl OrderKey {
-    /// SQL order and NULL placement; `reverse` flips both (for `last`/`before`).
-    pub fn sql_order(&self, reverse: bool) -> (Order, NullOrdering) {
-        if self.desc != reverse { (Order::Desc, NullOrdering::Last) } else { (Order::Asc, NullOrdering::First) }
+    /// SQL order and NULL placement; `reverse` flips both (for `last`/`before`). A column that
+    /// cannot be NULL gets no NULLS clause, so a plain btree index (the primary key's, say) can
+    /// serve the order on PostgreSQL.
+    pub fn sql_order(&self, reverse: bool) -> (Order, Option<NullOrdering>) {
+        let (order, nulls) =
+            if self.desc != reverse { (Order::Desc, NullOrdering::Last) } else { (Order::Asc, NullOrdering::First) };
+        (order, self.spec.nullable.then_some(nulls))
     }
 }
 
@@ -84,4 +88,23 @@ fn beyond(cx: &SqlCtx, k: &OrderKey, alias: &str, v: &Json, reverse: bool) -> Ap
 
 fn cursor_err(_: ApiError) -> ApiError {
     ApiError::bad_input("invalid cursor: pass a cursor this list returned, with the same orderBy")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ScalarType;
+
+    fn key(nullable: bool, desc: bool) -> OrderKey {
+        let spec = ColumnSpec { key: "k".into(), column: "k".into(), ty: ScalarType::Int, list: false, nullable };
+        OrderKey { spec, desc }
+    }
+
+    #[test]
+    fn only_nullable_keys_carry_a_nulls_clause() {
+        assert_eq!(key(false, false).sql_order(false), (Order::Asc, None), "index-friendly");
+        assert_eq!(key(true, false).sql_order(false), (Order::Asc, Some(NullOrdering::First)));
+        assert_eq!(key(true, true).sql_order(false), (Order::Desc, Some(NullOrdering::Last)));
+        assert_eq!(key(true, false).sql_order(true), (Order::Desc, Some(NullOrdering::Last)), "reversed");
+    }
 }

@@ -165,8 +165,10 @@ pub fn page_query(
     q.cond_where(args.condition(cx, model, &a)?.add(extra));
     q.cond_where(readable(cx, model, &a)?);
     for k in &args.order {
-        let (order, nulls) = k.sql_order(args.backward);
-        q.order_by_expr_with_nulls(col(&a, &k.spec.column), order, nulls);
+        match k.sql_order(args.backward) {
+            (order, Some(nulls)) => q.order_by_expr_with_nulls(col(&a, &k.spec.column), order, nulls),
+            (order, None) => q.order_by_expr(col(&a, &k.spec.column), order),
+        };
     }
     q.limit(args.limit + 1);
     Ok(q)
@@ -188,8 +190,10 @@ pub fn grouped_page_query(
     inner.expr_as(col(&a, fk), Alias::new("__parent"));
     let mut window = WindowStatement::partition_by((Alias::new(&a), Alias::new(fk)));
     for k in &args.order {
-        let (order, nulls) = k.sql_order(args.backward);
-        window.order_by_expr_with_nulls(col(&a, &k.spec.column), order, nulls);
+        match k.sql_order(args.backward) {
+            (order, Some(nulls)) => window.order_by_expr_with_nulls(col(&a, &k.spec.column), order, nulls),
+            (order, None) => window.order_by_expr(col(&a, &k.spec.column), order),
+        };
     }
     inner.expr_window_as(Expr::cust("ROW_NUMBER()"), window, Alias::new("__rn"));
     inner.and_where(col(&a, fk).is_in(parents.iter().cloned()));
