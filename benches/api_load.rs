@@ -334,11 +334,19 @@ async fn direct_call(db: &DatabaseConnection, w: Workload, data: &Data) {
     }
 }
 
-/// Runs `call` from `concurrency` tasks for `seconds`, after a short warm-up.
-async fn drive<F, Fut>(concurrency: usize, seconds: u64, call: F) -> (usize, Duration, Vec<Duration>)
+/// Runs `call` from `concurrency` tasks for `seconds`, after a 1-second warm-up; `snapshot`
+/// reads the CPU counters after the warm-up, so the returned baseline leaves it out.
+async fn drive<F, Fut, S, SF>(
+    concurrency: usize,
+    seconds: u64,
+    call: F,
+    snapshot: S,
+) -> (usize, Duration, Vec<Duration>, (f64, f64))
 where
     F: Fn() -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = ()> + Send,
+    S: FnOnce() -> SF,
+    SF: std::future::Future<Output = (f64, f64)>,
 {
     let call = Arc::new(call);
     let run = |secs: f64| {
@@ -366,11 +374,12 @@ where
         }
     };
     run(1.0).await;
+    let base = snapshot().await;
     let start = Instant::now();
     let mut lat = run(seconds as f64).await;
     let elapsed = start.elapsed();
     lat.sort();
-    (lat.len(), elapsed, lat)
+    (lat.len(), elapsed, lat, base)
 }
 
 fn pct(lat: &[Duration], p: f64) -> Duration {
@@ -410,13 +419,17 @@ async fn bench_backend(backend: TestBackend) {
     let only = std::env::var("FERROBASE_BENCH_ONLY").ok();
     for w in Workload::ALL.into_iter().filter(|w| only.as_deref().is_none_or(|o| w.name().starts_with(o))) {
         // Direct: this process is the client and the driver (and, for SQLite, the database).
-        let (db0, _) = pg_cpu(admin.as_ref(), &db_name).await;
-        let c0 = proc_cpu(self_pid);
         let (d, dd) = (db.clone(), data.clone());
-        let (n, el, lat) = drive(concurrency, seconds, move || {
-            let (d, dd) = (d.clone(), dd.clone());
-            async move { direct_call(&d, w, &dd).await }
-        })
+        let snap = || async { (proc_cpu(self_pid), pg_cpu(admin.as_ref(), &db_name).await.0) };
+        let (n, el, lat, (c0, db0)) = drive(
+            concurrency,
+            seconds,
+            move || {
+                let (d, dd) = (d.clone(), dd.clone());
+                async move { direct_call(&d, w, &dd).await }
+            },
+            snap,
+        )
         .await;
         let direct = Stats {
             requests: n,
@@ -427,13 +440,17 @@ async fn bench_backend(backend: TestBackend) {
             db_cpu: pg_cpu(admin.as_ref(), &db_name).await.0 - db0,
         };
         // Over HTTP, through the server process.
-        let (db0, _) = pg_cpu(admin.as_ref(), &db_name).await;
-        let s0 = proc_cpu(server_pid);
         let (cl, sv, dd) = (client.clone(), srv.clone(), data.clone());
-        let (n, el, lat) = drive(concurrency, seconds, move || {
-            let (cl, sv, dd) = (cl.clone(), sv.clone(), dd.clone());
-            async move { http_call(&cl, &sv, w, &dd).await }
-        })
+        let snap = || async { (proc_cpu(server_pid), pg_cpu(admin.as_ref(), &db_name).await.0) };
+        let (n, el, lat, (s0, db0)) = drive(
+            concurrency,
+            seconds,
+            move || {
+                let (cl, sv, dd) = (cl.clone(), sv.clone(), dd.clone());
+                async move { http_call(&cl, &sv, w, &dd).await }
+            },
+            snap,
+        )
         .await;
         let http = Stats {
             requests: n,
