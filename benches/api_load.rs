@@ -14,15 +14,14 @@ use rand::Rng;
 use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, Order, Query, SelectStatement, WindowStatement};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend};
 use serde_json::{Value, json};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-const SCHEMA: &str = include_str!("../tests/api/fixtures/blog.graphql");
+mod common;
 
-fn env_num(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
+use common::{env_num, pct, proc_cpu, start_server};
+
+const SCHEMA: &str = include_str!("../tests/api/fixtures/blog.graphql");
 
 /// The seeded ids the workloads draw from.
 struct Data {
@@ -70,18 +69,6 @@ impl Stats {
     }
 }
 
-/// CPU seconds (user + system) of a process, from /proc.
-fn proc_cpu(pid: u32) -> f64 {
-    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { return 0.0 };
-    let after = stat.rsplit_once(')').map(|(_, a)| a).unwrap_or("");
-    let f: Vec<&str> = after.split_whitespace().collect();
-    let ticks: f64 = f.get(11).and_then(|u| u.parse::<f64>().ok()).unwrap_or(0.0)
-        + f.get(12).and_then(|s| s.parse::<f64>().ok()).unwrap_or(0.0);
-    // SAFETY: sysconf has no preconditions.
-    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
-    ticks / hz
-}
-
 /// PostgreSQL backend processes serving `db`.
 async fn pg_backends(admin: &DatabaseConnection, db: &str) -> Vec<u32> {
     let q = format!("SELECT pid FROM pg_stat_activity WHERE datname = '{db}' AND backend_type = 'client backend'");
@@ -98,49 +85,6 @@ async fn pg_cpu(admin: Option<&DatabaseConnection>, db: &str) -> (f64, Vec<u32>)
         }
         None => (0.0, vec![]),
     }
-}
-
-struct Server {
-    child: Child,
-    url: String,
-    key: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn start_server(dir: &std::path::Path, db_url: &str) -> Server {
-    let schema_dir = dir.join("schema");
-    std::fs::create_dir_all(&schema_dir).expect("schema dir");
-    std::fs::write(schema_dir.join("app.graphql"), SCHEMA).expect("schema");
-    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
-    let key = "bench-service-key".to_string();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ferrobase"))
-        .args(["--listen", &format!("127.0.0.1:{port}"), "--database-url", db_url])
-        .arg("--data-dir")
-        .arg(dir.join("data"))
-        .arg("--schema")
-        .arg(&schema_dir)
-        .env("FERROBASE_SERVICE_KEY", &key)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("start ferrobase");
-    let url = format!("http://127.0.0.1:{port}");
-    let client = reqwest::Client::new();
-    for _ in 0..600 {
-        if client.get(format!("{url}/healthz")).send().await.is_ok_and(|r| r.status().is_success()) {
-            return Server { child, url, key };
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("ferrobase did not start");
 }
 
 fn now_value(backend: DbBackend) -> sea_orm::Value {
@@ -382,10 +326,6 @@ where
     (lat.len(), elapsed, lat, base)
 }
 
-fn pct(lat: &[Duration], p: f64) -> Duration {
-    lat[((lat.len() as f64 * p) as usize).min(lat.len() - 1)]
-}
-
 async fn bench_backend(backend: TestBackend) {
     let posts = env_num("FERROBASE_BENCH_POSTS", 100_000);
     let per_post = env_num("FERROBASE_BENCH_COMMENTS_PER_POST", 10);
@@ -393,7 +333,7 @@ async fn bench_backend(backend: TestBackend) {
     let concurrency = env_num("FERROBASE_BENCH_CONCURRENCY", 8);
     let dir = tempfile::tempdir().expect("tmp");
     let tdb = TestDb::create(backend, dir.path()).await.expect("db");
-    let server = start_server(dir.path(), &tdb.url).await; // migrates the tables
+    let server = start_server(dir.path(), &tdb.url, SCHEMA, &[]).await; // migrates the tables
     let db = ferrobase::db::connect(&tdb.url).await.expect("connect");
     let t = Instant::now();
     let data = Arc::new(seed(&db, posts, per_post).await);

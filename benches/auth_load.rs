@@ -29,9 +29,12 @@ use rand::Rng;
 use sea_orm::sea_query::Query;
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend};
 use serde_json::{Value, json};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+mod common;
+
+use common::{children_cpu, env_num, pct, proc_cpu, proc_stat, start_server};
 
 const SCHEMA: &str = r#"
 type Doc @model @auth(rules: [
@@ -55,11 +58,6 @@ const ORGS: usize = 100;
 /// Signed-up users given an org claim and used as readers in the rules runs.
 const READERS: usize = 8;
 
-fn env_num(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
-/// Whether `FERROBASE_BENCH_ONLY` (argon2, signin or rules; unset: all) selects `section`.
 fn wants(section: &str) -> bool {
     std::env::var("FERROBASE_BENCH_ONLY").map_or(true, |o| o.is_empty() || o == section)
 }
@@ -69,29 +67,6 @@ fn ms(d: Duration) -> String {
 }
 
 /// Fields of /proc/<pid>/stat after the command name (field 3 onwards).
-fn proc_stat(pid: u32) -> Vec<String> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    stat.rsplit_once(')').map(|(_, a)| a).unwrap_or("").split_whitespace().map(str::to_string).collect()
-}
-
-/// The sum of some clock-tick fields of /proc/<pid>/stat, in seconds.
-fn stat_seconds(pid: u32, fields: [usize; 2]) -> f64 {
-    let f = proc_stat(pid);
-    let ticks: f64 = fields.iter().filter_map(|&i| f.get(i).and_then(|v| v.parse::<f64>().ok())).sum();
-    // SAFETY: sysconf has no preconditions.
-    ticks / unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64
-}
-
-/// CPU seconds (user + system) of a process and its threads, live and exited.
-fn proc_cpu(pid: u32) -> f64 {
-    stat_seconds(pid, [11, 12])
-}
-
-/// CPU seconds the exited, reaped children of a process used (cutime + cstime).
-fn children_cpu(pid: u32) -> f64 {
-    stat_seconds(pid, [13, 14])
-}
-
 /// CPU seconds all processes spent busy (user, nice, system, irq, softirq, steal), from /proc/stat.
 fn system_busy() -> f64 {
     let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
@@ -146,54 +121,6 @@ async fn pg_cpu(admin: Option<&DatabaseConnection>, db: &str) -> f64 {
     let me = rows.first().map_or(0, |r| r.try_get::<i32>("", "me").expect("me") as u32);
     let postmaster = proc_stat(me).get(1).and_then(|p| p.parse::<u32>().ok()).unwrap_or(0);
     backends + if postmaster > 1 { children_cpu(postmaster) } else { 0.0 }
-}
-
-struct Server {
-    child: Child,
-    url: String,
-    key: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Ok(Some(status)) = self.child.try_wait() {
-            eprintln!("ferrobase had exited before the benchmark ended: {status}");
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn start_server(dir: &std::path::Path, db_url: &str) -> Server {
-    let schema_dir = dir.join("schema");
-    std::fs::create_dir_all(&schema_dir).expect("schema dir");
-    std::fs::write(schema_dir.join("app.graphql"), SCHEMA).expect("schema");
-    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
-    let key = "bench-service-key".to_string();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ferrobase"))
-        .args(["--listen", &format!("127.0.0.1:{port}"), "--database-url", db_url])
-        .arg("--data-dir")
-        .arg(dir.join("data"))
-        .arg("--schema")
-        .arg(&schema_dir)
-        .env("FERROBASE_SERVICE_KEY", &key)
-        .env("FERROBASE_AUTH_RATE_LIMIT_PER_IP", "0")
-        .env("FERROBASE_AUTH_RATE_LIMIT_PER_ACCOUNT", "0")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("start ferrobase");
-    let url = format!("http://127.0.0.1:{port}");
-    let client = reqwest::Client::new();
-    for _ in 0..600 {
-        if client.get(format!("{url}/healthz")).send().await.is_ok_and(|r| r.status().is_success()) {
-            return Server { child, url, key };
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("ferrobase did not start");
 }
 
 /// One GraphQL request; returns the whole response.
@@ -251,10 +178,6 @@ where
     let elapsed = start.elapsed();
     lat.sort();
     (lat.len(), elapsed, lat)
-}
-
-fn pct(lat: &[Duration], p: f64) -> Duration {
-    lat[((lat.len() as f64 * p) as usize).min(lat.len() - 1)]
 }
 
 /// One measured run over HTTP.
@@ -572,7 +495,13 @@ async fn bench_backend(backend: TestBackend) {
     let concurrency = env_num("FERROBASE_BENCH_CONCURRENCY", 8);
     let dir = tempfile::tempdir().expect("tmp");
     let tdb = TestDb::create(backend, dir.path()).await.expect("db");
-    let server = start_server(dir.path(), &tdb.url).await; // migrates the tables
+    let server = start_server(
+        dir.path(),
+        &tdb.url,
+        SCHEMA,
+        &[("FERROBASE_AUTH_RATE_LIMIT_PER_IP", "0"), ("FERROBASE_AUTH_RATE_LIMIT_PER_ACCOUNT", "0")],
+    )
+    .await; // migrates the tables
     let db = ferrobase::db::connect(&tdb.url).await.expect("connect");
     let db_name = tdb.url.rsplit('/').next().unwrap_or_default().split('?').next().unwrap_or_default().to_string();
     let admin = match backend {

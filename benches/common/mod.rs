@@ -1,0 +1,89 @@
+//! What the load benchmarks share: the server process under test, CPU time from /proc,
+//! percentiles and environment knobs.
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+pub fn env_num(name: &str, default: usize) -> usize {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+/// The fields of /proc/<pid>/stat after the command name.
+pub fn proc_stat(pid: u32) -> Vec<String> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    stat.rsplit_once(')').map(|(_, a)| a).unwrap_or("").split_whitespace().map(str::to_string).collect()
+}
+
+/// The sum of some clock-tick fields of /proc/<pid>/stat, in seconds.
+fn stat_seconds(pid: u32, fields: [usize; 2]) -> f64 {
+    let f = proc_stat(pid);
+    let ticks: f64 = fields.iter().filter_map(|&i| f.get(i).and_then(|v| v.parse::<f64>().ok())).sum();
+    // SAFETY: sysconf has no preconditions.
+    ticks / unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64
+}
+
+/// CPU seconds (user + system) of a process and its threads, live and exited.
+pub fn proc_cpu(pid: u32) -> f64 {
+    stat_seconds(pid, [11, 12])
+}
+
+/// CPU seconds the exited, reaped children of a process used (cutime + cstime).
+#[allow(dead_code)] // used by one benchmark only
+pub fn children_cpu(pid: u32) -> f64 {
+    stat_seconds(pid, [13, 14])
+}
+
+/// The `p` quantile of sorted latencies.
+pub fn pct(lat: &[Duration], p: f64) -> Duration {
+    lat[((lat.len() as f64 * p) as usize).min(lat.len() - 1)]
+}
+
+/// The `ferrobase` binary under test, in its own process; killed when dropped.
+pub struct Server {
+    pub child: Child,
+    pub url: String,
+    pub key: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Ok(Some(status)) = self.child.try_wait() {
+            eprintln!("ferrobase had exited before the benchmark ended: {status}");
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts the release `ferrobase` on a free port for `schema` over `db_url`, with the service
+/// key `bench-service-key` and `env` added; waits for `/healthz`.
+pub async fn start_server(dir: &std::path::Path, db_url: &str, schema: &str, env: &[(&str, &str)]) -> Server {
+    let schema_dir = dir.join("schema");
+    std::fs::create_dir_all(&schema_dir).expect("schema dir");
+    std::fs::write(schema_dir.join("app.graphql"), schema).expect("schema");
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
+    let key = "bench-service-key".to_string();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ferrobase"))
+        .args(["--listen", &format!("127.0.0.1:{port}"), "--database-url", db_url])
+        .arg("--data-dir")
+        .arg(dir.join("data"))
+        .arg("--schema")
+        .arg(&schema_dir)
+        .env("FERROBASE_SERVICE_KEY", &key)
+        .env("RUST_LOG", "warn")
+        .envs(env.iter().copied())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("start ferrobase");
+    let url = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    for _ in 0..600 {
+        if client.get(format!("{url}/healthz")).send().await.is_ok_and(|r| r.status().is_success()) {
+            return Server { child, url, key };
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("ferrobase did not start");
+}
