@@ -115,10 +115,17 @@ async fn verify_password(pass: String, hash: Option<String>) -> ApiResult<bool> 
 async fn payload(st: &AppState, issued: Issued, sel: &Sel) -> ApiResult<Payload> {
     let account = find_account(&st.db, AccountKey::Id(&issued.user_id)).await?.ok_or_else(invalid_credentials)?;
     let (access_token, exp) = st.jwt.issue(&account.id, &account.roles, &account.claims, &issued.family_id);
-    let loader = Loader::new(&st.db, &st.ir, st.limits());
-    let mut user =
+    // The payload is read as the user just signed in: their own fields, and related rows
+    // only as their rules allow.
+    let me = Caller::User(crate::auth::CallerUser {
+        id: account.id.clone(),
+        roles: account.roles.clone(),
+        claims: account.claims.clone(),
+        session: Some(issued.family_id.clone()),
+    });
+    let loader = Loader::for_caller(&st.db, &st.ir, st.limits(), &me);
+    let user =
         loader.by_id(user_model(st), &account.id, child_fields(sel, "user")).await?.ok_or_else(invalid_credentials)?;
-    user.values.insert(crate::sql::OWN_ROW.into(), serde_json::Value::Bool(true));
     let expires = chrono::DateTime::from_timestamp(exp, 0).expect("token expiry is a valid time");
     Ok(Payload { access_token, refresh_token: issued.refresh_token, expires_at: format_datetime(&expires), user })
 }
@@ -333,7 +340,7 @@ pub fn queries(query: Object) -> Object {
                     let st = state(&ctx)?;
                     let Some(me) = caller(&ctx).user() else { return Ok(None) };
                     let sel = to_sel(ctx.ctx.field())?;
-                    let loader = Loader::new(&st.db, &st.ir, st.limits());
+                    let loader = Loader::for_caller(&st.db, &st.ir, st.limits(), caller(&ctx));
                     Ok(loader
                         .by_id(user_model(st), &me.id, sel.children.iter().collect())
                         .await?

@@ -32,7 +32,7 @@ pub fn register(builder: SchemaBuilder, ir: &Schema, model: &Model) -> SchemaBui
                         let model_name = model_name.clone();
                         FieldFuture::new(async move {
                             let row = ctx.parent_value.try_downcast_ref::<Row>()?;
-                            if guarded && !field_readable(&ctx, &model_name, &key, row)? {
+                            if guarded && !field_readable(&ctx, &key, row) {
                                 return deny(&ctx, format!("you may not read {model_name}.{key} (field @auth rules)"));
                             }
                             Ok(match row.values.get(&key) {
@@ -47,12 +47,19 @@ pub fn register(builder: SchemaBuilder, ir: &Schema, model: &Model) -> SchemaBui
             FieldKind::Scalar(_) => {}
             FieldKind::BelongsTo(b) => {
                 let key = b.id_field.clone();
-                let ty = if b.required { TypeRef::named_nn(TypeRef::ID) } else { TypeRef::named(TypeRef::ID) };
+                let guarded = crate::sql::access::field_guarded(model, field);
+                let guard = (model.name.clone(), field.name.clone());
+                let ty =
+                    if b.required && !guarded { TypeRef::named_nn(TypeRef::ID) } else { TypeRef::named(TypeRef::ID) };
                 obj = obj.field(
                     Field::new(&b.id_field, ty, move |ctx| {
                         let key = key.clone();
+                        let (model_name, field_name) = guard.clone();
                         FieldFuture::new(async move {
                             let row = ctx.parent_value.try_downcast_ref::<Row>()?;
+                            if guarded && !field_readable(&ctx, &field_name, row) {
+                                return deny(&ctx, format!("you may not read {model_name}.{key} (field @auth rules)"));
+                            }
                             Ok(Some(FieldValue::value(to_graphql(
                                 row.values.get(&key).unwrap_or(&Json::Null),
                                 &ScalarType::Id,
@@ -62,13 +69,25 @@ pub fn register(builder: SchemaBuilder, ir: &Schema, model: &Model) -> SchemaBui
                     .description(format!("Id of the related {} (no join needed).", b.target)),
                 );
                 let hidden = ir.model(&b.target).is_some_and(crate::sql::access::rows_may_be_hidden);
-                let ty = if b.required && !hidden { TypeRef::named_nn(&b.target) } else { TypeRef::named(&b.target) };
+                let ty = if b.required && !hidden && !guarded {
+                    TypeRef::named_nn(&b.target)
+                } else {
+                    TypeRef::named(&b.target)
+                };
                 let (id_key, target) = (b.id_field.clone(), b.target.clone());
+                let guard = (model.name.clone(), field.name.clone());
                 obj = obj.field(
                     Field::new(&field.name, ty, move |ctx| {
                         let (id_key, target) = (id_key.clone(), target.clone());
+                        let (model_name, field_name) = guard.clone();
                         FieldFuture::new(async move {
                             let row = ctx.parent_value.try_downcast_ref::<Row>()?;
+                            if guarded && !field_readable(&ctx, &field_name, row) {
+                                return deny(
+                                    &ctx,
+                                    format!("you may not read {model_name}.{field_name} (field @auth rules)"),
+                                );
+                            }
                             match relation(row, &ctx)? {
                                 Relation::One(Some(r)) => Ok(Some(FieldValue::borrowed_any(r.as_ref()))),
                                 // The key is set but the row did not load: it exists, unreadable.
@@ -84,9 +103,20 @@ pub fn register(builder: SchemaBuilder, ir: &Schema, model: &Model) -> SchemaBui
                 );
             }
             FieldKind::HasMany(h) => {
-                let f = Field::new(&field.name, TypeRef::named_nn(format!("{}Connection", h.target)), |ctx| {
+                let guarded = crate::sql::access::field_guarded(model, field);
+                let connection = format!("{}Connection", h.target);
+                let ty = if guarded { TypeRef::named(connection) } else { TypeRef::named_nn(connection) };
+                let guard = (model.name.clone(), field.name.clone());
+                let f = Field::new(&field.name, ty, move |ctx| {
+                    let (model_name, field_name) = guard.clone();
                     FieldFuture::new(async move {
                         let row = ctx.parent_value.try_downcast_ref::<Row>()?;
+                        if guarded && !field_readable(&ctx, &field_name, row) {
+                            return deny(
+                                &ctx,
+                                format!("you may not read {model_name}.{field_name} (field @auth rules)"),
+                            );
+                        }
                         match relation(row, &ctx)? {
                             Relation::Many(c) => Ok(Some(FieldValue::borrowed_any(c))),
                             Relation::One(_) => Err(ApiError::internal("relation shape mismatch").into()),
@@ -113,18 +143,14 @@ fn deny<'a>(
     Ok(None)
 }
 
-/// Field-level `@auth` (and the built-in User's own fields) for the row being resolved.
-fn field_readable(
-    ctx: &async_graphql::dynamic::ResolverContext<'_>,
-    model_name: &str,
-    key: &str,
-    row: &Row,
-) -> async_graphql::Result<bool> {
-    let state = ctx.data::<std::sync::Arc<crate::app::AppState>>()?;
-    let caller = ctx.data_opt::<crate::auth::Caller>();
-    let model = state.ir.model(model_name).ok_or_else(|| ApiError::internal("unknown model"))?;
-    let field = model.field(key).ok_or_else(|| ApiError::internal("unknown field"))?;
-    Ok(crate::sql::access::field_readable(caller.or(Some(&crate::auth::Caller::Anonymous)), model, field, &row.values))
+/// Field-level `@auth` (and the built-in User's own fields) for the row being resolved: the
+/// decision computed in SQL with the row (see `sql::fetch::needed_columns`). A row loaded
+/// without one was read by the server for itself or for admin: only admin may see the field.
+fn field_readable(ctx: &async_graphql::dynamic::ResolverContext<'_>, field: &str, row: &Row) -> bool {
+    match row.values.get(&crate::sql::guard_key(field)) {
+        Some(decision) => decision.as_i64() == Some(1),
+        None => ctx.data_opt::<crate::auth::Caller>().is_some_and(crate::auth::Caller::is_admin),
+    }
 }
 
 /// The prefetched relation of the field being resolved (keyed by its response key).

@@ -6,7 +6,7 @@ use super::selection::to_sel;
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::model::{FieldKind, Model, Operation};
+use crate::model::{Model, Operation};
 use crate::sql::access::{self, Access};
 use crate::sql::fetch::{Loader, Sel};
 use crate::sql::{Row, SqlCtx, write};
@@ -79,14 +79,8 @@ impl Call<'_> {
         if let Some(row) = self.loader(conn).find(self.model, id, self.sel.children.iter().collect()).await? {
             return Ok(row);
         }
-        let own_fields: Vec<&Sel> = self
-            .sel
-            .children
-            .iter()
-            .filter(|f| matches!(self.model.field(&f.name).map(|x| &x.kind), Some(FieldKind::Scalar(_))))
-            .collect();
-        Loader::new(conn, &self.state.ir, self.state.limits())
-            .by_id(self.model, id, own_fields)
+        self.loader(conn)
+            .find_written(self.model, id, self.sel.children.iter().collect())
             .await?
             .ok_or_else(|| not_found(&self.model.name, id))
     }

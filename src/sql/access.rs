@@ -124,38 +124,32 @@ pub fn denied(cx: &SqlCtx, model: &Model, op: Operation) -> ApiError {
     }
 }
 
-/// Whether the caller may read `field` of `row_values` (field-level `@auth`). Rules without a
-/// row condition are evaluated fully; an owner rule compares the row's owner to the caller; a
-/// rule with a `where:` condition is not evaluated per field yet and grants nothing (only admin
-/// passes it), so a field is never shown by mistake.
-pub fn field_readable(
-    caller: Option<&Caller>,
-    model: &Model,
-    field: &crate::model::Field,
-    row: &serde_json::Map<String, serde_json::Value>,
-) -> bool {
-    let Some(caller) = caller else { return true };
-    if caller.is_admin() || row.contains_key(super::OWN_ROW) {
-        return true;
-    }
-    let user = caller.user();
+/// Read access of the caller to one guarded field (field-level `@auth`, or the built-in User's
+/// own `email`/`emailVerified`/`roles`) of `model` rows under `alias`: evaluated per row in SQL
+/// like row rules, the field's rules ORed, owner and `where:` conditions included. `None` when
+/// nothing restricts it: the field is not guarded, the caller is admin or the server itself, or
+/// a rule's `where:` is being compiled (rules see every field).
+pub fn field_read_access(cx: &SqlCtx, model: &Model, key: &str, alias: &str) -> ApiResult<Option<Access>> {
+    let Some(caller) = cx.caller.filter(|c| !c.is_admin() && !cx.in_rule()) else { return Ok(None) };
+    let Some(field) = guarded_field(model, key) else { return Ok(None) };
     if model.builtin && matches!(field.name.as_str(), "email" | "emailVerified" | "roles") {
         // The user's own.
-        return user.is_some_and(|u| row.get("id").and_then(|v| v.as_str()) == Some(u.id.as_str()));
+        return Ok(Some(match caller.user() {
+            Some(u) => Access::Rows(Condition::all().add(col(alias, "id").eq(u.id.clone()))),
+            None => Access::Denied,
+        }));
     }
-    let Some(rules) = &field.auth else { return true };
-    rules.iter().filter(|r| r.operations.contains(&Operation::Read) && r.condition.is_none()).any(|r| match &r.allow {
-        AuthAllow::Public => true,
-        AuthAllow::Private => user.is_some(),
-        AuthAllow::Roles(roles) => user.is_some_and(|u| u.roles.iter().any(|x| roles.contains(x))),
-        AuthAllow::Owner { field: owner } => user.is_some_and(|u| {
-            let key = match model.field(owner).map(|f| &f.kind) {
-                Some(FieldKind::BelongsTo(b)) => b.id_field.as_str(),
-                _ => return false,
-            };
-            row.get(key).and_then(|v| v.as_str()) == Some(u.id.as_str())
-        }),
-    })
+    let rules = field.auth.as_deref().unwrap_or(&[]);
+    rules_access(cx, model, alias, Operation::Read, caller, rules).map(Some)
+}
+
+/// The guarded field behind `key`: a field name or a belongsTo id field (`authorId`).
+pub fn guarded_field<'m>(model: &'m Model, key: &str) -> Option<&'m crate::model::Field> {
+    model
+        .fields
+        .iter()
+        .find(|f| f.name == key || matches!(&f.kind, FieldKind::BelongsTo(b) if b.id_field == key))
+        .filter(|f| field_guarded(model, f))
 }
 
 /// The predicate a write must satisfy: the model's rules for `op`, ANDed with the field rules
@@ -192,21 +186,6 @@ pub fn owner_fields(model: &Model) -> Vec<(String, String)> {
             && !out.iter().any(|(f, _)| f == field)
         {
             out.push((field.clone(), b.id_field.clone()));
-        }
-    }
-    out
-}
-
-/// Id fields of every belongsTo named as an owner in a model's or its fields' rules.
-pub fn owner_keys(model: &Model) -> Vec<String> {
-    let rules = model.auth.iter().flatten().chain(model.fields.iter().flat_map(|f| f.auth.iter().flatten()));
-    let mut out = Vec::new();
-    for rule in rules {
-        if let AuthAllow::Owner { field } = &rule.allow
-            && let Some(FieldKind::BelongsTo(b)) = model.field(field).map(|f| &f.kind)
-            && !out.contains(&b.id_field)
-        {
-            out.push(b.id_field.clone());
         }
     }
     out

@@ -50,16 +50,14 @@ impl Sel {
 }
 
 /// The columns a selection needs: `id` (relations and cursors hang off it), the selected
-/// scalar fields, the foreign keys of selected `@belongsTo` relations, and the order keys.
-pub fn needed_columns(model: &Model, fields: &[&Sel], order: &[OrderKey]) -> Vec<ColumnSpec> {
-    // Field-level owner rules compare the row's owner with the caller: load the owner keys.
-    let guarded = fields.iter().any(|f| model.field(&f.name).is_some_and(|x| x.auth.is_some()));
-    let owners: Vec<String> = if guarded { super::access::owner_keys(model) } else { Vec::new() };
-    columns(model)
+/// scalar fields, the foreign keys of selected `@belongsTo` relations, the order keys, and a
+/// guard column (see [`ColumnSpec::guard`]) per selected guarded field when the caller's rules
+/// apply, so field rules are decided per row by the same statement.
+pub fn needed_columns(cx: &SqlCtx, model: &Model, fields: &[&Sel], order: &[OrderKey]) -> Vec<ColumnSpec> {
+    let mut cols: Vec<ColumnSpec> = columns(model)
         .into_iter()
         .filter(|c| {
             c.key == "id"
-                || owners.contains(&c.key)
                 || order.iter().any(|k| k.spec.key == c.key)
                 || fields.iter().any(|f| {
                     f.name == c.key
@@ -67,7 +65,18 @@ pub fn needed_columns(model: &Model, fields: &[&Sel], order: &[OrderKey]) -> Vec
                             Some(FieldKind::BelongsTo(b)) if b.id_field == c.key)
                 })
         })
-        .collect()
+        .collect();
+    if cx.caller.is_some_and(|c| !c.is_admin()) {
+        for f in fields {
+            if let Some(field) = super::access::guarded_field(model, &f.name) {
+                let spec = ColumnSpec::guard(&field.name);
+                if !cols.iter().any(|c| c.key == spec.key) {
+                    cols.push(spec);
+                }
+            }
+        }
+    }
+    cols
 }
 
 /// Runs reads for one request on one connection (a pool or a transaction).
@@ -112,7 +121,7 @@ impl<'a, C: ConnectionTrait + Sync> Loader<'a, C> {
         let args = ListArgs::parse(model, &sel.args, self.limits)?;
         super::access::check_order(&self.cx, model, &args.order)?;
         let fields = sel.node_fields();
-        let cols = needed_columns(model, &fields, &args.order);
+        let cols = needed_columns(&self.cx, model, &fields, &args.order);
         let q = page_query(&self.cx, model, &cols, &args, Condition::all())?;
         let rows = self.rows(&cols, &q).await?;
         let mut page = args.assemble(rows);
@@ -139,11 +148,27 @@ impl<'a, C: ConnectionTrait + Sync> Loader<'a, C> {
     /// Like [`by_id`](Self::by_id), but `None` (never an error) when the caller may not read the
     /// row: for writes, whose callers may hold write rules without read rules.
     pub async fn find(&self, model: &Model, id: &str, fields: Vec<&Sel>) -> ApiResult<Option<Row>> {
+        self.find_where(model, id, fields, true).await
+    }
+
+    /// The row a caller just wrote under a write rule that does not let them read it: its own
+    /// fields (field rules still apply), no relations.
+    pub async fn find_written(&self, model: &Model, id: &str, fields: Vec<&Sel>) -> ApiResult<Option<Row>> {
+        let own: Vec<&Sel> = fields
+            .into_iter()
+            .filter(|f| matches!(model.field(&f.name).map(|x| &x.kind), Some(FieldKind::Scalar(_))))
+            .collect();
+        self.find_where(model, id, own, false).await
+    }
+
+    async fn find_where(&self, model: &Model, id: &str, fields: Vec<&Sel>, row_rules: bool) -> ApiResult<Option<Row>> {
         let a = self.cx.alias();
-        let cols = needed_columns(model, &fields, &[]);
-        let mut q = select_columns(model, &cols, &a);
+        let cols = needed_columns(&self.cx, model, &fields, &[]);
+        let mut q = select_columns(&self.cx, model, &cols, &a)?;
         q.and_where(col(&a, "id").eq(id.to_string()));
-        q.cond_where(readable(&self.cx, model, &a)?);
+        if row_rules {
+            q.cond_where(readable(&self.cx, model, &a)?);
+        }
         let rows = self.rows(&cols, &q).await?;
         Ok(self.load_relations(model, rows, fields).await?.into_iter().next())
     }
@@ -184,8 +209,8 @@ impl<'a, C: ConnectionTrait + Sync> Loader<'a, C> {
                         if !ids.is_empty() {
                             let a = self.cx.alias();
                             let child_fields: Vec<&Sel> = sels.iter().flat_map(|s| s.children.iter()).collect();
-                            let cols = needed_columns(target, &child_fields, &[]);
-                            let mut q = select_columns(target, &cols, &a);
+                            let cols = needed_columns(&self.cx, target, &child_fields, &[]);
+                            let mut q = select_columns(&self.cx, target, &cols, &a)?;
                             q.and_where(col(&a, "id").is_in(ids));
                             q.cond_where(readable(&self.cx, target, &a)?);
                             let parents = self.rows(&cols, &q).await?;
@@ -214,7 +239,7 @@ impl<'a, C: ConnectionTrait + Sync> Loader<'a, C> {
                         super::access::check_order(&self.cx, target, &args.order)?;
                         let parents: Vec<String> = rows.iter().filter_map(|r| r.id().map(str::to_string)).collect();
                         let child_fields: Vec<&Sel> = sels.iter().flat_map(|s| s.node_fields()).collect();
-                        let cols = needed_columns(target, &child_fields, &args.order);
+                        let cols = needed_columns(&self.cx, target, &child_fields, &args.order);
                         let q = grouped_page_query(&self.cx, target, &cols, &fk, &parents, &args)?;
                         let backend = self.conn.get_database_backend();
                         let mut children: Vec<Row> = Vec::new();

@@ -46,6 +46,10 @@ pub fn filter_condition(cx: &SqlCtx, model: &Model, alias: &str, filter: &GqlVal
 }
 
 fn field_condition(cx: &SqlCtx, model: &Model, alias: &str, key: &str, value: &GqlValue) -> ApiResult<Condition> {
+    if value == &GqlValue::Null {
+        // `{title: null}`: no condition on the field.
+        return Ok(Condition::all());
+    }
     if let Some(spec) = column_for(model, key) {
         let cond = column_condition(cx, &spec, alias, value)?;
         // A field the caller may not read cannot be probed by filtering on it either.
@@ -56,6 +60,22 @@ fn field_condition(cx: &SqlCtx, model: &Model, alias: &str, key: &str, value: &G
     }
     let field =
         model.field(key).ok_or_else(|| ApiError::bad_input(format!("{}Filter has no field {key}", model.name)))?;
+    let cond = relation_condition(cx, alias, key, field, value)?;
+    Ok(match field_read_predicate(cx, model, key, alias)? {
+        Some(guard) => cond.add(guard),
+        None => cond,
+    })
+}
+
+/// A filter on a relation field: the related rows must match (`some`/`none`/`every` for
+/// hasMany), and only related rows the caller may read count.
+fn relation_condition(
+    cx: &SqlCtx,
+    alias: &str,
+    key: &str,
+    field: &crate::model::Field,
+    value: &GqlValue,
+) -> ApiResult<Condition> {
     match &field.kind {
         FieldKind::BelongsTo(b) => {
             // The parent row must match: fk IN (SELECT id FROM parent WHERE ...).
@@ -106,19 +126,7 @@ fn field_condition(cx: &SqlCtx, model: &Model, alias: &str, key: &str, value: &G
 /// The read rule of a guarded field (field-level `@auth`, or the built-in User's own fields) as
 /// a predicate on the row, for a client filter; `None` when the field is not guarded.
 fn field_read_predicate(cx: &SqlCtx, model: &Model, key: &str, alias: &str) -> ApiResult<Option<Condition>> {
-    let Some(caller) = cx.caller.filter(|c| !c.is_admin() && !cx.in_rule()) else { return Ok(None) };
-    if model.builtin && matches!(key, "email" | "emailVerified" | "roles") {
-        let me = caller.user().map(|u| u.id.clone()).unwrap_or_default();
-        return Ok(Some(Condition::all().add(col(alias, "id").eq(me))));
-    }
-    let rules = model
-        .fields
-        .iter()
-        .find(|f| f.name == key || matches!(&f.kind, FieldKind::BelongsTo(b) if b.id_field == key))
-        .and_then(|f| f.auth.as_deref());
-    let Some(rules) = rules else { return Ok(None) };
-    let access = super::access::rules_access(cx, model, alias, crate::model::Operation::Read, caller, rules)?;
-    Ok(Some(access.condition()))
+    Ok(super::access::field_read_access(cx, model, key, alias)?.map(super::access::Access::condition))
 }
 
 /// `SELECT id FROM target WHERE filter`, or, with `link = (fk, parent_alias)`,

@@ -1,5 +1,6 @@
 //! List arguments (`filter`, `orderBy`, `first`/`after`, `last`/`before`) → statements.
 
+use super::access::Access;
 use super::cursor::{self, OrderKey};
 use super::filter::{as_list, filter_condition};
 use super::{ColumnSpec, Connection, Edge, Row, SqlCtx, col, column_for};
@@ -142,14 +143,23 @@ pub fn readable(cx: &SqlCtx, model: &Model, alias: &str) -> ApiResult<Condition>
     Ok(super::access::access(cx, model, alias, crate::model::Operation::Read)?.condition())
 }
 
-/// `SELECT <cols> FROM table AS alias`.
-pub fn select_columns(model: &Model, cols: &[ColumnSpec], alias: &str) -> SelectStatement {
+/// `SELECT <cols> FROM table AS alias`. A guard column (see [`super::fetch::needed_columns`])
+/// becomes `CASE WHEN <the field's read rules> THEN 1 ELSE 0 END`.
+pub fn select_columns(cx: &SqlCtx, model: &Model, cols: &[ColumnSpec], alias: &str) -> ApiResult<SelectStatement> {
     let mut q = Query::select();
     q.from_as(Alias::new(&model.table), Alias::new(alias));
     for c in cols {
-        q.expr_as(col(alias, &c.column), Alias::new(&c.column));
+        let expr = match c.guarded_field() {
+            None => col(alias, &c.column),
+            Some(field) => match super::access::field_read_access(cx, model, field, alias)? {
+                None | Some(Access::All) => Expr::cust("1"),
+                Some(Access::Denied) => Expr::cust("0"),
+                Some(Access::Rows(cond)) => Expr::case(cond, Expr::cust("1")).finally(Expr::cust("0")).into(),
+            },
+        };
+        q.expr_as(expr, Alias::new(&c.column));
     }
-    q
+    Ok(q)
 }
 
 /// A top-level page: `SELECT ... WHERE filter AND cursor ORDER BY keys LIMIT n+1`.
@@ -161,7 +171,7 @@ pub fn page_query(
     extra: Condition,
 ) -> ApiResult<SelectStatement> {
     let a = cx.alias();
-    let mut q = select_columns(model, cols, &a);
+    let mut q = select_columns(cx, model, cols, &a)?;
     q.cond_where(args.condition(cx, model, &a)?.add(extra));
     q.cond_where(readable(cx, model, &a)?);
     for k in &args.order {
@@ -186,7 +196,7 @@ pub fn grouped_page_query(
     args: &ListArgs,
 ) -> ApiResult<SelectStatement> {
     let a = cx.alias();
-    let mut inner = select_columns(model, cols, &a);
+    let mut inner = select_columns(cx, model, cols, &a)?;
     inner.expr_as(col(&a, fk), Alias::new("__parent"));
     let mut window = WindowStatement::partition_by((Alias::new(&a), Alias::new(fk)));
     for k in &args.order {

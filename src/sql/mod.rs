@@ -30,6 +30,24 @@ pub struct ColumnSpec {
     pub nullable: bool,
 }
 
+impl ColumnSpec {
+    /// The per-row read decision of guarded field `field`, selected as `__r_<field>`.
+    pub fn guard(field: &str) -> ColumnSpec {
+        ColumnSpec {
+            key: guard_key(field),
+            column: format!("__r_{field}"),
+            ty: ScalarType::Int,
+            list: false,
+            nullable: false,
+        }
+    }
+
+    /// For a guard column: the field it decides.
+    pub fn guarded_field(&self) -> Option<&str> {
+        self.key.strip_prefix(GUARD)
+    }
+}
+
 /// The stored columns of a model: scalar fields and belongsTo foreign keys.
 pub fn columns(model: &Model) -> Vec<ColumnSpec> {
     model
@@ -60,9 +78,15 @@ pub fn column_for(model: &Model, key: &str) -> Option<ColumnSpec> {
     columns(model).into_iter().find(|c| c.key == key)
 }
 
-/// Marker in [`Row::values`] of a row that is the caller's own account (an auth payload's user),
-/// readable in full. Field names never start with NUL.
-pub const OWN_ROW: &str = "\u{0}own";
+/// Prefix of the keys in [`Row::values`] holding a guarded field's read decision for that row
+/// (`1` readable, `0` not), computed in SQL with the row (see [`guard_key`]). Field names never
+/// start with NUL.
+const GUARD: &str = "\u{0}r:";
+
+/// The [`Row::values`] key of `field`'s per-row read decision.
+pub fn guard_key(field: &str) -> String {
+    format!("{GUARD}{field}")
+}
 
 /// A loaded row: column values by field name, plus the relations the selection asked for,
 /// by response key (alias or field name).

@@ -259,3 +259,109 @@ async fn claims_scope_rows_for_multi_tenancy() {
         w.s.finish().await;
     }
 }
+
+/// Field rules with `where:` and owner conditions are decided per row, in the same statement:
+/// on scalar fields, belongsTo (id and relation) and hasMany fields, in single reads, lists,
+/// nested rows, filters and mutation results.
+#[tokio::test]
+async fn field_rules_with_conditions_are_decided_per_row() {
+    for backend in backends() {
+        let w = world(backend).await;
+        let create = "mutation($t: String!, $s: Status!, $o: String) { \
+            createListing(input: {title: $t, status: $s, org: $o, price: 10}) { id price } }";
+        let mut ids = Vec::new();
+        for (title, status, org) in [("pub", "PUBLISHED", "acme"), ("draft", "DRAFT", "acme"), ("other", "DRAFT", "x")]
+        {
+            let r = w.as_(Some(&w.a), create, json!({ "t": title, "s": status, "o": org })).await;
+            // The owner reads the price of what they just wrote.
+            assert_eq!(r["data"]["createListing"]["price"], 10, "{backend:?}: {r}");
+            ids.push(r["data"]["createListing"]["id"].as_str().unwrap().to_string());
+        }
+        let bid = "mutation($l: ID!) { createBid(input: {listingId: $l, amount: 3}) { id } }";
+        assert!(w.as_(Some(&w.b), bid, json!({ "l": ids[0] })).await.get("errors").is_none());
+
+        let list = "{ listings(orderBy: [{title: ASC}]) { nodes { title price } } }";
+        let prices = |r: &Value| -> Vec<Value> {
+            r["data"]["listings"]["nodes"].as_array().unwrap().iter().map(|n| n["price"].clone()).collect()
+        };
+        // Order: draft, other, pub. Anonymous and B see the published price only.
+        for token in [None, Some(w.b.as_str())] {
+            let r = w.as_(token, list, json!({})).await;
+            assert_eq!(prices(&r), vec![Value::Null, Value::Null, json!(10)], "{backend:?}: {r}");
+            let paths: Vec<Value> = r["errors"].as_array().unwrap().iter().map(|e| e["path"].clone()).collect();
+            assert_eq!(paths, vec![json!(["listings", "nodes", 0, "price"]), json!(["listings", "nodes", 1, "price"])]);
+            assert!(r["errors"].as_array().unwrap().iter().all(|e| e["extensions"]["code"] == "FORBIDDEN"));
+        }
+        assert_eq!(prices(&w.as_(Some(&w.a), list, json!({})).await), vec![json!(10); 3]);
+        // A claim of the listing's org opens its prices to B.
+        let b_id = w.as_(Some(&w.b), "{ me { id } }", json!({})).await["data"]["me"]["id"].clone();
+        w.s.data(
+            "mutation($u: ID!) { setUserClaims(userId: $u, claims: {org: \"acme\"}) { id } }",
+            json!({ "u": b_id }),
+        )
+        .await;
+        let b_acme = sign_in(&w, "b@example.com").await;
+        assert_eq!(prices(&w.as_(Some(&b_acme), list, json!({})).await), vec![json!(10), Value::Null, json!(10)]);
+
+        // Single reads and nested rows follow the same decision.
+        let one = "query($id: ID!) { listing(id: $id) { price } }";
+        let r = w.as_(Some(&w.b), one, json!({ "id": ids[1] })).await;
+        assert_eq!((r["data"]["listing"]["price"].clone(), error_code(&r)), (Value::Null, "FORBIDDEN".into()));
+        assert_eq!(w.as_(Some(&w.b), one, json!({ "id": ids[0] })).await["data"]["listing"]["price"], 10);
+        let nested = "{ bids { nodes { amount listing { title price } } } }";
+        let r = w.as_(None, nested, json!({})).await;
+        assert_eq!(r["data"]["bids"]["nodes"][0]["listing"], json!({ "title": "pub", "price": 10 }), "{r}");
+
+        // A filter on the field only matches rows whose field the caller may read.
+        let by_price = "{ listings(filter: {price: {eq: 10}}) { totalCount } }";
+        assert_eq!(w.as_(Some(&w.b), by_price, json!({})).await["data"]["listings"]["totalCount"], 1);
+        assert_eq!(w.as_(Some(&w.a), by_price, json!({})).await["data"]["listings"]["totalCount"], 3);
+
+        // Guarded relations: the reviewer (id and row) and the bids are the owner's (and an
+        // editor's, for the reviewer).
+        let rel = "query($id: ID!) { listing(id: $id) { reviewerId reviewer { id } bids { totalCount } } }";
+        w.s.data(
+            "mutation($id: ID!, $u: ID!) { updateListing(id: $id, input: {reviewerId: $u}) { id } }",
+            json!({ "id": ids[0], "u": w.a_id }),
+        )
+        .await;
+        let r = w.as_(Some(&w.b), rel, json!({ "id": ids[0] })).await;
+        assert_eq!(r["data"]["listing"], json!({ "reviewerId": null, "reviewer": null, "bids": null }), "{r}");
+        assert_eq!(r["errors"].as_array().unwrap().len(), 3, "{r}");
+        let r = w.as_(Some(&w.a), rel, json!({ "id": ids[0] })).await;
+        assert_eq!(r["data"]["listing"]["bids"]["totalCount"], 1, "{r}");
+        assert_eq!(r["data"]["listing"]["reviewerId"], w.a_id.as_str(), "{r}");
+        let r = w.as_(Some(&w.editor), rel, json!({ "id": ids[0] })).await;
+        assert_eq!(r["data"]["listing"]["reviewer"]["id"], w.a_id.as_str(), "{r}");
+        assert_eq!(r["data"]["listing"]["bids"], Value::Null, "{r}");
+        // ... and nobody else may filter on them to probe.
+        let probe = "{ listings(filter: {bids: {some: {amount: {eq: 3}}}}) { totalCount } }";
+        assert_eq!(w.as_(Some(&w.b), probe, json!({})).await["data"]["listings"]["totalCount"], 0);
+        assert_eq!(w.as_(Some(&w.a), probe, json!({})).await["data"]["listings"]["totalCount"], 1);
+
+        // A User profile field that is the user's own by a where: condition.
+        w.s.data("mutation($u: ID!) { setUserClaims(userId: $u, claims: {}) { id } }", json!({ "u": w.a_id })).await;
+        let me = "{ me { address } }";
+        assert!(w.as_(Some(&w.a), me, json!({})).await.get("errors").is_none());
+        let r = w.as_(Some(&w.b), "{ notes { nodes { owner { address } } } }", json!({})).await;
+        assert!(r.get("errors").is_none(), "no notes readable yet: {r}");
+        w.note(&w.a, "n", "PUBLISHED").await;
+        let r = w.as_(Some(&w.b), "{ notes { nodes { owner { address } } } }", json!({})).await;
+        assert_eq!(error_code(&r), "FORBIDDEN", "{r}");
+        let r = w.as_(Some(&w.a), "{ notes { nodes { owner { address } } } }", json!({})).await;
+        assert!(r.get("errors").is_none(), "{r}");
+        w.s.finish().await;
+    }
+}
+
+async fn sign_in(w: &World, email: &str) -> String {
+    w.as_(
+        None,
+        "mutation($e: String!) { signIn(email: $e, password: \"correct horse\") { accessToken } }",
+        json!({ "e": email }),
+    )
+    .await["data"]["signIn"]["accessToken"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
