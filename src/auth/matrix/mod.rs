@@ -243,11 +243,9 @@ fn field_line(schema: &Schema, model: &Model, field: &Field) -> String {
 
 /// Who the field rules let do `op`, e.g. `owner (author) or role editor`, or `admin only`.
 fn field_op_text(schema: &Schema, model: &Model, rules: &[AuthRule], op: Operation) -> String {
-    // Reads of a field are judged without its row, so a read rule with a condition grants
-    // nothing yet (only admin passes it): show what is enforced, never more.
     let terms = rules
         .iter()
-        .filter(|r| r.operations.contains(&op) && !(op == Operation::Read && r.condition.is_some()))
+        .filter(|r| r.operations.contains(&op))
         .filter_map(|r| {
             let who = match &r.allow {
                 AuthAllow::Public => Who::Anyone,
