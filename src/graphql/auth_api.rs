@@ -138,7 +138,7 @@ pub fn mutations(mutation: Object) -> Object {
     mutation
         .field(
             Field::new("signUp", TypeRef::named_nn("AuthPayload"), |ctx| {
-                FieldFuture::new(async move {
+                FieldFuture::new(super::at_path(ctx.ctx, async move {
                     let st = state(&ctx)?;
                     let sel = to_sel(ctx.ctx.field())?;
                     let mut input = match ctx.args.try_get("input")?.as_value().clone().into_json()? {
@@ -162,14 +162,14 @@ pub fn mutations(mutation: Object) -> Object {
                     let issued = sessions::start(&txn, st.sessions, &id, None).await?;
                     txn.commit().await.map_err(ApiError::from)?;
                     Ok(Some(FieldValue::owned_any(payload(st, issued, &sel).await?)))
-                })
+                }))
             })
             .argument(InputValue::new("input", TypeRef::named_nn("SignUpInput")).description("The new account."))
             .description("Creates an account and signs it in."),
         )
         .field(
             Field::new("signIn", TypeRef::named_nn("AuthPayload"), |ctx| {
-                FieldFuture::new(async move {
+                FieldFuture::new(super::at_path(ctx.ctx, async move {
                     let st = state(&ctx)?;
                     let sel = to_sel(ctx.ctx.field())?;
                     let (email, pass) = (string_arg(&ctx, "email")?, string_arg(&ctx, "password")?);
@@ -183,7 +183,7 @@ pub fn mutations(mutation: Object) -> Object {
                     }
                     let issued = sessions::start(&st.db, st.sessions, &account.id, None).await?;
                     Ok(Some(FieldValue::owned_any(payload(st, issued, &sel).await?)))
-                })
+                }))
             })
             .argument(InputValue::new("email", TypeRef::named_nn(TypeRef::STRING)).description("The account's email."))
             .argument(InputValue::new("password", TypeRef::named_nn(TypeRef::STRING)).description("The account's password."))
@@ -191,45 +191,45 @@ pub fn mutations(mutation: Object) -> Object {
         )
         .field(
             Field::new("refreshSession", TypeRef::named_nn("AuthPayload"), |ctx| {
-                FieldFuture::new(async move {
+                FieldFuture::new(super::at_path(ctx.ctx, async move {
                     let st = state(&ctx)?;
                     let sel = to_sel(ctx.ctx.field())?;
                     let token = string_arg(&ctx, "refreshToken")?;
                     let issued = sessions::refresh(&st.db, st.sessions, &token).await?;
                     Ok(Some(FieldValue::owned_any(payload(st, issued, &sel).await?)))
-                })
+                }))
             })
             .argument(InputValue::new("refreshToken", TypeRef::named_nn(TypeRef::STRING)).description("The refresh token of the last AuthPayload."))
             .description("Exchanges a refresh token for new tokens. Each refresh token works once (rotation); reusing an old one signs that session out."),
         )
         .field(
             Field::new("signOut", TypeRef::named_nn(TypeRef::BOOLEAN), |ctx| {
-                FieldFuture::new(async move {
+                FieldFuture::new(super::at_path(ctx.ctx, async move {
                     let st = state(&ctx)?;
                     let token = string_arg(&ctx, "refreshToken")?;
                     if let Some(family) = sessions::family_of(&st.db, &token).await? {
                         sessions::revoke_family(&st.db, &family).await?;
                     }
                     Ok(Some(Value::Boolean(true)))
-                })
+                }))
             })
             .argument(InputValue::new("refreshToken", TypeRef::named_nn(TypeRef::STRING)).description("The session's refresh token."))
             .description("Ends the session the refresh token belongs to. Access tokens already issued stay valid until they expire."),
         )
         .field(
             Field::new("signOutEverywhere", TypeRef::named_nn(TypeRef::BOOLEAN), |ctx| {
-                FieldFuture::new(async move {
+                FieldFuture::new(super::at_path(ctx.ctx, async move {
                     let st = state(&ctx)?;
                     let me = caller(&ctx).require_user()?;
                     sessions::revoke_user(&st.db, &me.id, None).await?;
                     Ok(Some(Value::Boolean(true)))
-                })
+                }))
             })
             .description("Ends every session of the signed-in user."),
         )
         .field(
             Field::new("changePassword", TypeRef::named_nn(TypeRef::BOOLEAN), |ctx| {
-                FieldFuture::new(async move {
+                FieldFuture::new(super::at_path(ctx.ctx, async move {
                     let st = state(&ctx)?;
                     let me = caller(&ctx).require_user()?.clone();
                     let (current, new) = (string_arg(&ctx, "currentPassword")?, string_arg(&ctx, "newPassword")?);
@@ -240,7 +240,7 @@ pub fn mutations(mutation: Object) -> Object {
                     set_password(st, &me.id, new).await?;
                     sessions::revoke_user(&st.db, &me.id, me.session.as_deref()).await?;
                     Ok(Some(Value::Boolean(true)))
-                })
+                }))
             })
             .argument(InputValue::new("currentPassword", TypeRef::named_nn(TypeRef::STRING)).description("The password in use."))
             .argument(InputValue::new("newPassword", TypeRef::named_nn(TypeRef::STRING)).description("At least 8 characters."))
@@ -269,7 +269,7 @@ pub fn mutations(mutation: Object) -> Object {
         ))
         .field(
             Field::new("disableUser", TypeRef::named_nn("User"), |ctx| {
-                FieldFuture::new(async move {
+                FieldFuture::new(super::at_path(ctx.ctx, async move {
                     let st = state(&ctx)?;
                     caller(&ctx).require_admin()?;
                     let id = string_arg(&ctx, "userId")?;
@@ -278,7 +278,7 @@ pub fn mutations(mutation: Object) -> Object {
                     }
                     sessions::revoke_user(&st.db, &id, None).await?;
                     Ok(Some(FieldValue::owned_any(load_user(st, &id, &to_sel(ctx.ctx.field())?).await?)))
-                })
+                }))
             })
             .argument(InputValue::new("userId", TypeRef::named_nn(TypeRef::ID)).description("The user to disable."))
             .description("Disables a user (admin): they can no longer sign in or refresh, and their sessions end."),
@@ -292,7 +292,7 @@ type ColumnValues =
 /// An admin mutation that sets system columns of one user and returns the user.
 fn admin_user_op(name: &str, doc: &str, arg: InputValue, values: ColumnValues) -> Field {
     Field::new(name, TypeRef::named_nn("User"), move |ctx| {
-        FieldFuture::new(async move {
+        FieldFuture::new(super::at_path(ctx.ctx, async move {
             let st = state(&ctx)?;
             caller(&ctx).require_admin()?;
             let id = string_arg(&ctx, "userId")?;
@@ -301,7 +301,7 @@ fn admin_user_op(name: &str, doc: &str, arg: InputValue, values: ColumnValues) -
                 return Err(ApiError::not_found(format!("no User with id {id}")).into());
             }
             Ok(Some(FieldValue::owned_any(load_user(st, &id, &to_sel(ctx.ctx.field())?).await?)))
-        })
+        }))
     })
     .argument(InputValue::new("userId", TypeRef::named_nn(TypeRef::ID)).description("The user to change."))
     .argument(arg)
@@ -324,19 +324,19 @@ async fn set_password(st: &AppState, id: &str, new: String) -> ApiResult<()> {
 
 pub fn queries(query: Object) -> Object {
     let users = Field::new("users", TypeRef::named_nn("UserConnection"), |ctx| {
-        FieldFuture::new(async move {
+        FieldFuture::new(super::at_path(ctx.ctx, async move {
             let st = state(&ctx)?;
             caller(&ctx).require_admin()?;
             let sel = to_sel(ctx.ctx.field())?;
             let loader = Loader::new(&st.db, &st.ir, st.limits());
             Ok(Some(FieldValue::owned_any(loader.list(user_model(st), &sel).await?)))
-        })
+        }))
     })
     .description("All users, filtered and paged (admin).");
     query
         .field(
             Field::new("me", TypeRef::named("User"), |ctx| {
-                FieldFuture::new(async move {
+                FieldFuture::new(super::at_path(ctx.ctx, async move {
                     let st = state(&ctx)?;
                     let Some(me) = caller(&ctx).user() else { return Ok(None) };
                     let sel = to_sel(ctx.ctx.field())?;
@@ -345,7 +345,7 @@ pub fn queries(query: Object) -> Object {
                         .by_id(user_model(st), &me.id, sel.children.iter().collect())
                         .await?
                         .map(FieldValue::owned_any))
-                })
+                }))
             })
             .description("The signed-in user; null without an access token."),
         )

@@ -140,13 +140,13 @@ pub fn mutations(mutation: Object) -> Object {
     mutation
         .field(
             Field::new("requestPasswordReset", TypeRef::named_nn(TypeRef::BOOLEAN), |ctx| {
-                FieldFuture::new(async move {
+                FieldFuture::new(super::at_path(ctx.ctx, async move {
                     let st = state(&ctx)?;
                     let email = string_arg(&ctx, "email")?;
                     super::auth_api::rate_limit(&ctx, st, "requestPasswordReset", &email)?;
                     request_password_reset(st, &email).await?;
                     Ok(Some(Value::Boolean(true)))
-                })
+                }))
             })
             .argument(string("email", "The email address of the account."))
             .description(
@@ -157,12 +157,12 @@ pub fn mutations(mutation: Object) -> Object {
         )
         .field(
             Field::new("resetPassword", TypeRef::named_nn(TypeRef::BOOLEAN), |ctx| {
-                FieldFuture::new(async move {
+                FieldFuture::new(super::at_path(ctx.ctx, async move {
                     let st = state(&ctx)?;
                     let (token, new) = (string_arg(&ctx, "token")?, string_arg(&ctx, "newPassword")?);
                     reset_password(st, &token, new).await?;
                     Ok(Some(Value::Boolean(true)))
-                })
+                }))
             })
             .argument(string("token", "The token from the password-reset link; it works once."))
             .argument(string("newPassword", "The new password: at least 8 characters."))
@@ -173,12 +173,12 @@ pub fn mutations(mutation: Object) -> Object {
         )
         .field(
             Field::new("requestEmailVerification", TypeRef::named_nn(TypeRef::BOOLEAN), |ctx| {
-                FieldFuture::new(async move {
+                FieldFuture::new(super::at_path(ctx.ctx, async move {
                     let st = state(&ctx)?;
                     let me = caller(&ctx).require_user()?;
                     request_email_verification(st, &me.id).await?;
                     Ok(Some(Value::Boolean(true)))
-                })
+                }))
             })
             .description(
                 "Emails the signed-in user a link (valid for 24 hours) that confirms their email address. \
@@ -187,11 +187,11 @@ pub fn mutations(mutation: Object) -> Object {
         )
         .field(
             Field::new("verifyEmail", TypeRef::named_nn(TypeRef::BOOLEAN), |ctx| {
-                FieldFuture::new(async move {
+                FieldFuture::new(super::at_path(ctx.ctx, async move {
                     let st = state(&ctx)?;
                     verify_email(st, &string_arg(&ctx, "token")?).await?;
                     Ok(Some(Value::Boolean(true)))
-                })
+                }))
             })
             .argument(string("token", "The token from the verification email; it works once."))
             .description("Marks the email address of the account as verified, with the token of a verification email."),

@@ -97,3 +97,21 @@ pub(crate) fn declared_type(s: &ScalarField, required: bool) -> TypeRef {
 pub(crate) fn exposed(s: &ScalarField) -> bool {
     s.ty != ScalarType::File
 }
+
+/// Runs a root field's resolver so that its error carries the field's `path` (async-graphql's
+/// dynamic executor drops the path of errors resolvers return): the error is recorded at the
+/// path and the field resolves to null; for a non-null field the executor then propagates the
+/// null as GraphQL says (its own "non-null" note at the same path is dropped by
+/// `http::graphql::with_codes`).
+pub(crate) async fn at_path<'a, R>(
+    ctx: &'a async_graphql::Context<'a>,
+    resolver: impl std::future::Future<Output = async_graphql::Result<Option<R>>>,
+) -> async_graphql::Result<Option<R>> {
+    match resolver.await {
+        Ok(value) => Ok(value),
+        Err(e) => {
+            ctx.add_error(ctx.set_error_path(e.into_server_error(ctx.item.pos)));
+            Ok(None)
+        }
+    }
+}

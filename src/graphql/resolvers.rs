@@ -117,13 +117,13 @@ pub fn queries(query: Object, model: &Model) -> Object {
         let n = name.clone();
         Field::new(&model.single, TypeRef::named(&model.name), move |ctx| {
             let name = n.clone();
-            FieldFuture::new(async move {
+            FieldFuture::new(super::at_path(ctx.ctx, async move {
                 let call = start(&ctx, &name)?;
                 let id = id_arg(&ctx)?;
                 let row =
                     call.loader(&call.state.db).by_id(call.model, &id, call.sel.children.iter().collect()).await?;
                 Ok(row.map(FieldValue::owned_any))
-            })
+            }))
         })
         .argument(InputValue::new("id", TypeRef::named_nn(TypeRef::ID)).description(format!("Id of the {name}.")))
         .description(format!("One {name} by id; null when there is none or you may not read it."))
@@ -132,10 +132,10 @@ pub fn queries(query: Object, model: &Model) -> Object {
         let n = name.clone();
         let f = Field::new(&model.plural, TypeRef::named_nn(format!("{}Connection", model.name)), move |ctx| {
             let name = n.clone();
-            FieldFuture::new(async move {
+            FieldFuture::new(super::at_path(ctx.ctx, async move {
                 let call = start(&ctx, &name)?;
                 Ok(Some(FieldValue::owned_any(call.loader(&call.state.db).list(call.model, &call.sel).await?)))
-            })
+            }))
         })
         .description(format!("A page of the {} rows you may read, filtered and ordered.", model.name));
         list_arguments(f, &model.name)
@@ -150,7 +150,7 @@ pub fn mutations(mutation: Object, model: &Model) -> Object {
         let n = name.clone();
         Field::new(format!("create{name}"), TypeRef::named_nn(&name), move |ctx| {
             let name = n.clone();
-            FieldFuture::new(async move {
+            FieldFuture::new(super::at_path(ctx.ctx, async move {
                 let call = start(&ctx, &name)?;
                 let mut input = input_arg(&ctx)?;
                 call.own(&mut input, true)?;
@@ -167,7 +167,7 @@ pub fn mutations(mutation: Object, model: &Model) -> Object {
                 let row = call.written_row(&txn, &id).await?;
                 txn.commit().await.map_err(ApiError::from)?;
                 Ok(Some(FieldValue::owned_any(row)))
-            })
+            }))
         })
         .argument(
             InputValue::new("input", TypeRef::named_nn(format!("Create{name}Input")))
@@ -179,7 +179,7 @@ pub fn mutations(mutation: Object, model: &Model) -> Object {
         let n = name.clone();
         Field::new(format!("update{name}"), TypeRef::named_nn(&name), move |ctx| {
             let name = n.clone();
-            FieldFuture::new(async move {
+            FieldFuture::new(super::at_path(ctx.ctx, async move {
                 let call = start(&ctx, &name)?;
                 let (id, mut input) = (id_arg(&ctx)?, input_arg(&ctx)?);
                 call.own(&mut input, false)?;
@@ -200,7 +200,7 @@ pub fn mutations(mutation: Object, model: &Model) -> Object {
                 let row = call.written_row(&txn, &id).await?;
                 txn.commit().await.map_err(ApiError::from)?;
                 Ok(Some(FieldValue::owned_any(row)))
-            })
+            }))
         })
         .argument(InputValue::new("id", TypeRef::named_nn(TypeRef::ID)).description(&id_doc))
         .argument(
@@ -213,7 +213,7 @@ pub fn mutations(mutation: Object, model: &Model) -> Object {
         let n = name.clone();
         Field::new(format!("delete{name}"), TypeRef::named_nn(&name), move |ctx| {
             let name = n.clone();
-            FieldFuture::new(async move {
+            FieldFuture::new(super::at_path(ctx.ctx, async move {
                 let call = start(&ctx, &name)?;
                 let id = id_arg(&ctx)?;
                 let cx = call.cx();
@@ -227,7 +227,7 @@ pub fn mutations(mutation: Object, model: &Model) -> Object {
                 }
                 txn.commit().await.map_err(ApiError::from)?;
                 Ok(Some(FieldValue::owned_any(row)))
-            })
+            }))
         })
         .argument(InputValue::new("id", TypeRef::named_nn(TypeRef::ID)).description(&id_doc))
         .description(format!(

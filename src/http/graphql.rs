@@ -143,15 +143,15 @@ async fn execute(s: &HttpState, request: Request, caller: Caller) -> (Response, 
 /// Every error carries `extensions.code`: a request error (syntax, validation, limits) is the
 /// client's (`BAD_USER_INPUT`); an uncoded error at a field path is ours (`INTERNAL`).
 fn with_codes(mut r: Response) -> Response {
-    // A FORBIDDEN non-null field also draws the executor's own "non-null" error at the same
-    // path: one error per field is enough.
-    let forbidden: Vec<Vec<async_graphql::PathSegment>> = r
+    // A non-null field whose resolver reported an error (FORBIDDEN, NOT_FOUND, ...) at its path
+    // also draws the executor's own "non-null" error at the same path: one error per field.
+    let reported: Vec<Vec<async_graphql::PathSegment>> = r
         .errors
         .iter()
-        .filter(|e| e.extensions.as_ref().and_then(|x| x.get("code")) == Some(&async_graphql::Value::from("FORBIDDEN")))
+        .filter(|e| !e.path.is_empty() && e.extensions.as_ref().is_some_and(|x| x.get("code").is_some()))
         .map(|e| e.path.clone())
         .collect();
-    r.errors.retain(|e| !(e.message.starts_with("internal: non-null") && forbidden.contains(&e.path)));
+    r.errors.retain(|e| !(e.message.starts_with("internal: non-null") && reported.contains(&e.path)));
     for e in &mut r.errors {
         if e.extensions.as_ref().is_some_and(|x| x.get("code").is_some()) {
             continue;

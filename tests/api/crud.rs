@@ -82,8 +82,18 @@ async fn missing_rows_are_not_found() {
             .gql("mutation($id: ID!) { updatePost(id: $id, input: { title: \"x\" }) { id } }", json!({ "id": missing }))
             .await;
         assert_eq!(error_code(&r), "NOT_FOUND", "{backend:?}: {r}");
+        // One error, at the field's path; a non-null root field's null makes `data` null.
+        assert_eq!(r["errors"].as_array().map(Vec::len), Some(1), "{r}");
+        assert_eq!(r["errors"][0]["path"], json!(["updatePost"]), "{r}");
+        assert_eq!(r["data"], Value::Null, "{r}");
         let r = s.gql("mutation($id: ID!) { deletePost(id: $id) { id } }", json!({ "id": missing })).await;
         assert_eq!(error_code(&r), "NOT_FOUND", "{backend:?}: {r}");
+        assert_eq!(r["errors"][0]["path"], json!(["deletePost"]), "{r}");
+        // Query errors too, by response key.
+        let r = s.gql("{ bad: posts(first: -1) { totalCount } }", json!({})).await;
+        assert_eq!(r["errors"][0]["path"], json!(["bad"]), "{r}");
+        assert_eq!(r["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{r}");
+        assert_eq!(r["errors"].as_array().map(Vec::len), Some(1), "{r}");
         s.finish().await;
     }
 }
