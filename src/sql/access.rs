@@ -86,6 +86,9 @@ pub fn rules_access(
             cond = cond.add(col(alias, &column).eq(me));
         }
         if let Some(w) = &rule.condition {
+            if super::filter::needs_missing_value(cx, w) {
+                continue;
+            }
             let was = cx.set_in_rule(true);
             let compiled = filter_condition(cx, model, alias, w);
             cx.set_in_rule(was);

@@ -296,6 +296,21 @@ fn resolve_placeholders(cx: &SqlCtx, v: &Json) -> ApiResult<Resolved> {
     })
 }
 
+/// Whether a rule's `where:` names a placeholder the caller has no value for (`$claims.<name>`
+/// the token lacks, any `$user.*` for an anonymous caller): such a rule does not apply to the
+/// caller at all, wherever the placeholder sits (under `not` too), so a missing value can
+/// never widen access.
+pub fn needs_missing_value(cx: &SqlCtx, condition: &GqlValue) -> bool {
+    match condition {
+        GqlValue::Object(o) => o.values().any(|v| needs_missing_value(cx, v)),
+        GqlValue::List(items) => items.iter().any(|v| needs_missing_value(cx, v)),
+        GqlValue::String(s) if s.starts_with("$user.") || s.starts_with("$claims.") => {
+            matches!(resolve_placeholders(cx, &Json::String(s.clone())), Ok(Resolved::Missing))
+        }
+        _ => false,
+    }
+}
+
 /// Whether a list operand names a placeholder the caller has no value for.
 fn has_missing(cx: &SqlCtx, v: &Json) -> bool {
     match v {

@@ -236,8 +236,8 @@ async fn claims_scope_rows_for_multi_tenancy() {
             w.s.data("mutation($s: String!) { createOrg(input: {slug: $s}) { id } }", json!({ "s": slug })).await;
         }
         let q = "{ orgs { totalCount nodes { slug } } }";
-        // No claim: nothing (a missing claim never matches, it does not mean "any").
-        assert_eq!(w.as_(Some(&w.a), q, json!({})).await["data"]["orgs"]["totalCount"], 0);
+        // No claim: the rule does not apply (a missing claim never means "any").
+        assert_eq!(error_code(&w.as_(Some(&w.a), q, json!({})).await), "FORBIDDEN");
         assert_eq!(error_code(&w.as_(None, q, json!({})).await), "UNAUTHENTICATED");
         w.s.data(
             "mutation($u: ID!) { setUserClaims(userId: $u, claims: {org: \"acme\"}) { id } }",
@@ -256,6 +256,14 @@ async fn claims_scope_rows_for_multi_tenancy() {
             .to_string();
         let r = w.as_(Some(&t), q, json!({})).await;
         assert_eq!(r["data"]["orgs"]["nodes"], json!([{ "slug": "acme" }]), "{backend:?}: {r}");
+        // A missing claim under `not` does not widen access either.
+        for org in [json!("acme"), json!("globex"), Value::Null] {
+            w.s.data("mutation($o: String) { createNotice(input: {org: $o}) { id } }", json!({ "o": org })).await;
+        }
+        let notices = "{ notices(orderBy: [{org: ASC}]) { nodes { org } } }";
+        assert_eq!(error_code(&w.as_(Some(&w.b), notices, json!({})).await), "FORBIDDEN");
+        let r = w.as_(Some(&t), notices, json!({})).await;
+        assert_eq!(r["data"]["notices"]["nodes"], json!([{ "org": null }, { "org": "globex" }]), "{backend:?}: {r}");
         w.s.finish().await;
     }
 }
