@@ -17,7 +17,6 @@ pub const SNAPSHOT_VERSION: u32 = 1;
 const MAX_IDENT: usize = 63;
 
 /// Fields of the built-in `User` backed by system columns (never managed by the diff).
-const BUILTIN_USER_FIELDS: &[&str] = &["id", "email", "emailVerified", "roles", "createdAt", "updatedAt"];
 
 /// Every table the declared models need, by table name.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -218,7 +217,7 @@ fn derive_table(schema: &Schema, model: &Model, backend: DbBackend, problems: &m
     let mut columns: Vec<Column> = Vec::new();
     let mut indexes: BTreeMap<Vec<String>, bool> = BTreeMap::new();
     for field in &model.fields {
-        if system && BUILTIN_USER_FIELDS.contains(&field.name.as_str()) {
+        if system && crate::model::BUILTIN_USER_FIELDS.contains(&field.name.as_str()) {
             continue;
         }
         let column = match &field.kind {

@@ -9,7 +9,7 @@ use crate::app::AppState;
 use crate::auth::sessions::{self, Issued};
 use crate::auth::{AccountKey, Caller, find_account, json_value, password, set_account_fields};
 use crate::error::{ApiError, ApiResult};
-use crate::model::{FieldKind, Model};
+use crate::model::{FieldKind, Model, profile_fields};
 use crate::sql::fetch::{Loader, Sel};
 use crate::sql::values::format_datetime;
 use crate::sql::{Row, SqlCtx, write};
@@ -20,7 +20,6 @@ use async_graphql::dynamic::{
 use std::sync::{Arc, OnceLock};
 
 /// Fields of the built-in `User` that are not profile fields.
-const BUILTIN_USER_FIELDS: &[&str] = &["id", "email", "emailVerified", "roles", "createdAt", "updatedAt"];
 
 /// What `AuthPayload` resolves from.
 struct Payload {
@@ -62,10 +61,6 @@ pub fn register(builder: SchemaBuilder, user: &Model) -> SchemaBuilder {
     builder.register(payload).register(input)
 }
 
-fn profile_fields(user: &Model) -> impl Iterator<Item = &crate::model::Field> {
-    user.fields.iter().filter(|f| !BUILTIN_USER_FIELDS.contains(&f.name.as_str()))
-}
-
 fn payload_field(name: &str, ty: TypeRef, doc: &str, get: fn(&Payload) -> Value) -> Field {
     Field::new(name, ty, move |ctx| {
         FieldFuture::new(async move { Ok(Some(get(ctx.parent_value.try_downcast_ref::<Payload>()?))) })
@@ -73,7 +68,7 @@ fn payload_field(name: &str, ty: TypeRef, doc: &str, get: fn(&Payload) -> Value)
     .description(doc)
 }
 
-fn state<'a>(ctx: &ResolverContext<'a>) -> ApiResult<&'a Arc<AppState>> {
+pub(super) fn state<'a>(ctx: &ResolverContext<'a>) -> ApiResult<&'a Arc<AppState>> {
     ctx.data::<Arc<AppState>>().map_err(|e| ApiError::internal(e.message))
 }
 
@@ -83,11 +78,11 @@ pub(super) fn rate_limit(ctx: &ResolverContext<'_>, st: &AppState, op: &str, ema
     st.auth_limits.check(op, ip, email)
 }
 
-fn caller<'a>(ctx: &ResolverContext<'a>) -> &'a Caller {
+pub(super) fn caller<'a>(ctx: &ResolverContext<'a>) -> &'a Caller {
     ctx.data_opt::<Caller>().unwrap_or(&Caller::Anonymous)
 }
 
-fn user_model(st: &AppState) -> &Model {
+pub(super) fn user_model(st: &AppState) -> &Model {
     st.ir.model("User").expect("the built-in User always exists")
 }
 

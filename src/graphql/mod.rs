@@ -6,6 +6,7 @@ mod auth_email;
 mod filters;
 mod inputs;
 mod objects;
+mod profile;
 mod resolvers;
 mod scalars;
 mod selection;
@@ -52,8 +53,10 @@ fn builder(ir: &crate::model::Schema, cfg: &crate::config::Config) -> SchemaBuil
     }
     let user = ir.model("User").expect("the built-in User always exists");
     builder = auth_api::register(builder, user);
+    builder = profile::register(builder, user);
     query = auth_api::queries(query);
     mutation = auth_api::mutations(mutation);
+    mutation = profile::mutations(mutation, user);
     mutation = auth_email::mutations(mutation);
     builder = builder.register(query).register(mutation);
     limits(builder, cfg)

@@ -21,6 +21,7 @@ mod values;
 pub use diagnostic::{Diagnostic, Severity};
 pub use ir::*;
 pub use parse::parse_sources;
+pub use user::{BUILTIN_USER_FIELDS, profile_fields};
 
 use std::path::Path;
 

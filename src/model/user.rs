@@ -7,7 +7,12 @@ use super::{AuthAllow, Field, FieldKind, Managed, Model, ScalarField, ScalarType
 use std::collections::HashMap;
 
 /// Fields every User has; a profile may not redeclare them.
-const BUILTIN: [&str; 6] = ["id", "email", "emailVerified", "roles", "createdAt", "updatedAt"];
+pub const BUILTIN_USER_FIELDS: [&str; 6] = ["id", "email", "emailVerified", "roles", "createdAt", "updatedAt"];
+
+/// The profile fields of the built-in `User`: those a declared `type User { ... }` added.
+pub fn profile_fields(user: &Model) -> impl Iterator<Item = &Field> {
+    user.fields.iter().filter(|f| !BUILTIN_USER_FIELDS.contains(&f.name.as_str()))
+}
 
 pub(super) fn build_user(cx: &mut Cx, d: &Declared) -> Model {
     let span = d.user.as_ref().map(|u| u.span.clone()).unwrap_or_default();
@@ -41,12 +46,12 @@ pub(super) fn build_user(cx: &mut Cx, d: &Declared) -> Model {
             let fd = &fd.node;
             let name = fd.name.node.as_str();
             let span = decl.src.span(fd.name.pos);
-            if BUILTIN.contains(&name) {
+            if BUILTIN_USER_FIELDS.contains(&name) {
                 cx.error(
                     span,
                     format!(
                         "\"{name}\" is a built-in field of User; remove it (User always has {})",
-                        BUILTIN.join(", ")
+                        BUILTIN_USER_FIELDS.join(", ")
                     ),
                 );
                 continue;

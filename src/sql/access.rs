@@ -32,14 +32,29 @@ impl Access {
 }
 
 /// The built-in `User`: anyone who may read a row pointing at a user may read that user's id
-/// and profile; `email`, `emailVerified` and `roles` are the user's own (see [`field_readable`]).
-fn user_rules() -> Vec<AuthRule> {
-    vec![AuthRule {
-        allow: AuthAllow::Public,
-        operations: vec![Operation::Read],
-        condition: None,
-        span: Default::default(),
-    }]
+/// and profile; `email`, `emailVerified` and `roles` are the user's own (see
+/// [`field_read_access`]); a signed-in user may update their own row (`updateProfile`, within
+/// the profile fields' own rules).
+fn user_rules() -> &'static [AuthRule] {
+    static RULES: std::sync::OnceLock<Vec<AuthRule>> = std::sync::OnceLock::new();
+    RULES.get_or_init(|| {
+        let own = async_graphql::Value::from_json(serde_json::json!({ "id": { "eq": "$user.id" } }))
+            .expect("a constant filter");
+        vec![
+            AuthRule {
+                allow: AuthAllow::Public,
+                operations: vec![Operation::Read],
+                condition: None,
+                span: Default::default(),
+            },
+            AuthRule {
+                allow: AuthAllow::Private,
+                operations: vec![Operation::Update],
+                condition: Some(own),
+                span: Default::default(),
+            },
+        ]
+    })
 }
 
 /// Row access of `caller` to `model` for `op`, for rows under table alias `alias`.
@@ -48,13 +63,7 @@ pub fn access(cx: &SqlCtx, model: &Model, alias: &str, op: Operation) -> ApiResu
     if caller.is_admin() {
         return Ok(Access::All);
     }
-    let builtin;
-    let rules: &[AuthRule] = if model.builtin {
-        builtin = user_rules();
-        &builtin
-    } else {
-        model.auth.as_deref().unwrap_or(&[])
-    };
+    let rules: &[AuthRule] = if model.builtin { user_rules() } else { model.auth.as_deref().unwrap_or(&[]) };
     rules_access(cx, model, alias, op, caller, rules)
 }
 

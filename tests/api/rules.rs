@@ -373,3 +373,37 @@ async fn sign_in(w: &World, email: &str) -> String {
         .unwrap()
         .to_string()
 }
+
+/// `updateProfile`: your own profile fields, within their field rules; nobody else's.
+#[tokio::test]
+async fn users_update_their_own_profile_within_field_rules() {
+    for backend in backends() {
+        let w = world(backend).await;
+        let update = "mutation($i: UpdateProfileInput!) { updateProfile(input: $i) { id displayName address } }";
+        let r = w.as_(Some(&w.a), update, json!({ "i": { "displayName": "Ann", "address": "1 Main St" } })).await;
+        assert_eq!(r["data"]["updateProfile"]["displayName"], "Ann", "{backend:?}: {r}");
+        assert_eq!(r["data"]["updateProfile"]["address"], "1 Main St", "{r}");
+        assert_eq!(r["data"]["updateProfile"]["id"], w.a_id.as_str());
+        // `phone` is for editors only: refused, and nothing else in the same input is written.
+        let r = w.as_(Some(&w.a), update, json!({ "i": { "displayName": "Mallory", "phone": "555" } })).await;
+        assert_eq!(error_code(&r), "FORBIDDEN", "{r}");
+        assert_eq!(r["errors"][0]["path"], json!(["updateProfile"]), "{r}");
+        let me = w.as_(Some(&w.a), "{ me { displayName address } }", json!({})).await;
+        assert_eq!(me["data"]["me"], json!({ "displayName": "Ann", "address": "1 Main St" }), "{me}");
+        let r =
+            w.as_(Some(&w.editor), "mutation { updateProfile(input: {phone: \"555\"}) { phone } }", json!({})).await;
+        assert_eq!(r["data"]["updateProfile"]["phone"], "555", "{r}");
+        // null clears; absent leaves alone.
+        let r = w.as_(Some(&w.a), update, json!({ "i": { "displayName": null } })).await;
+        assert_eq!(r["data"]["updateProfile"], json!({ "id": w.a_id, "displayName": null, "address": "1 Main St" }));
+        // Anonymous callers have no profile; unknown or system fields are not in the input type.
+        assert_eq!(error_code(&w.as_(None, update, json!({ "i": { "displayName": "x" } })).await), "UNAUTHENTICATED");
+        let r = w.as_(Some(&w.a), update, json!({ "i": { "roles": ["admin"] } })).await;
+        assert!(r["errors"].is_array() && r["data"].is_null(), "{r}");
+        let roles =
+            w.s.data("query($id: ID!) { users(filter: {id: {eq: $id}}) { nodes { roles } } }", json!({ "id": w.a_id }))
+                .await;
+        assert_eq!(roles["users"]["nodes"][0]["roles"], json!([]), "{roles}");
+        w.s.finish().await;
+    }
+}

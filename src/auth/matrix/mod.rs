@@ -27,8 +27,30 @@ pub fn permission_matrix(schema: &Schema) -> String {
     let blocks: Vec<String> = schema.user_models().map(|m| model_block(schema, m)).collect();
     let mut out = if blocks.is_empty() { "no models declared\n".to_string() } else { blocks.join("\n") };
     out.push('\n');
+    if let Some(user) = schema.models.iter().find(|m| m.builtin) {
+        out.push_str(&user_block(schema, user));
+        out.push('\n');
+    }
     out.push_str(LEGEND);
     out.push('\n');
+    out
+}
+
+/// The built-in `User`'s fixed rules, then the field rules of its profile fields.
+fn user_block(schema: &Schema, user: &Model) -> String {
+    let profile = crate::model::profile_fields(user).next().is_some();
+    let mut out = format!(
+        "User (built in)\n\
+         \x20 anyone      reads id, createdAt, updatedAt{} of the users they reach (relations)\n\
+         \x20 the user    reads their own email, emailVerified and roles (me){}\n\
+         \x20 admin       everything: users, setUserRoles, setUserClaims, disableUser\n",
+        if profile { " and profile fields" } else { "" },
+        if profile { "; changes their profile (updateProfile)" } else { "" },
+    );
+    for field in user.fields.iter().filter(|f| f.auth.is_some()) {
+        out.push_str(&field_line(schema, user, field));
+        out.push('\n');
+    }
     out
 }
 
@@ -243,26 +265,23 @@ fn field_line(schema: &Schema, model: &Model, field: &Field) -> String {
 
 /// Who the field rules let do `op`, e.g. `owner (author) or role editor`, or `admin only`.
 fn field_op_text(schema: &Schema, model: &Model, rules: &[AuthRule], op: Operation) -> String {
-    let terms = rules
-        .iter()
-        .filter(|r| r.operations.contains(&op))
-        .filter_map(|r| {
-            let who = match &r.allow {
-                AuthAllow::Public => Who::Anyone,
-                AuthAllow::Private => Who::SignedIn,
-                AuthAllow::Owner { field } => Who::Owner(field.clone()),
-                AuthAllow::Roles(roles) => {
-                    let mut roles: Vec<String> = roles.iter().filter(|r| *r != "admin").cloned().collect();
-                    roles.sort();
-                    roles.dedup();
-                    if roles.is_empty() {
-                        return None;
-                    }
-                    Who::Roles(roles)
+    let terms = rules.iter().filter(|r| r.operations.contains(&op)).filter_map(|r| {
+        let who = match &r.allow {
+            AuthAllow::Public => Who::Anyone,
+            AuthAllow::Private => Who::SignedIn,
+            AuthAllow::Owner { field } => Who::Owner(field.clone()),
+            AuthAllow::Roles(roles) => {
+                let mut roles: Vec<String> = roles.iter().filter(|r| *r != "admin").cloned().collect();
+                roles.sort();
+                roles.dedup();
+                if roles.is_empty() {
+                    return None;
                 }
-            };
-            Some((who, condition(schema, model, r)))
-        });
+                Who::Roles(roles)
+            }
+        };
+        Some((who, condition(schema, model, r)))
+    });
     let terms = prune(terms.collect(), |(w1, c1), (w2, c2)| w1.includes(w2) && (c1.is_none() || c1 == c2));
     if terms.is_empty() {
         return "admin only".into();

@@ -61,6 +61,11 @@ Category
   signed-in   no       yes    no       no
   admin       yes      yes    yes      yes
 
+User (built in)
+  anyone      reads id, createdAt, updatedAt and profile fields of the users they reach (relations)
+  the user    reads their own email, emailVerified and roles (me); changes their profile (updateProfile)
+  admin       everything: users, setUserRoles, setUserClaims, disableUser
+
 {LEGEND}
 "
     );

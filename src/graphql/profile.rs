@@ -1,0 +1,79 @@
+//! `updateProfile`: a signed-in user changes their own profile fields (those declared on
+//! `type User`), within the fields' `@auth` rules, like any update of a row they own.
+
+use super::auth_api::{caller, state, user_model};
+use super::declared_type;
+use super::selection::to_sel;
+use crate::error::ApiError;
+use crate::model::{FieldKind, Model, Operation, profile_fields};
+use crate::sql::fetch::Loader;
+use crate::sql::{SqlCtx, access, write};
+use async_graphql::dynamic::{Field, FieldFuture, FieldValue, InputObject, InputValue, Object, SchemaBuilder, TypeRef};
+
+const INPUT: &str = "UpdateProfileInput";
+
+/// Registers `UpdateProfileInput` (every profile field, optional); nothing when `User` declares
+/// no profile fields.
+pub fn register(builder: SchemaBuilder, user: &Model) -> SchemaBuilder {
+    let mut input = InputObject::new(INPUT)
+        .description("Profile fields to change: absent fields are unchanged, null clears a field.");
+    let mut any = false;
+    for field in profile_fields(user) {
+        if let FieldKind::Scalar(s) = &field.kind {
+            let doc = field.description.clone().unwrap_or_else(|| format!("Profile field {}.", field.name));
+            input = input.field(InputValue::new(&field.name, declared_type(s, false)).description(doc));
+            any = true;
+        }
+    }
+    if any { builder.register(input) } else { builder }
+}
+
+pub fn mutations(mutation: Object, user: &Model) -> Object {
+    if !profile_fields(user).any(|f| matches!(f.kind, FieldKind::Scalar(_))) {
+        return mutation;
+    }
+    mutation.field(
+        Field::new("updateProfile", TypeRef::named_nn("User"), |ctx| {
+            FieldFuture::new(super::at_path(ctx.ctx, async move {
+                let st = state(&ctx)?;
+                let who = caller(&ctx);
+                let me = who.require_user()?;
+                let user = user_model(st);
+                let input = match ctx.args.try_get("input")?.as_value().clone().into_json()? {
+                    serde_json::Value::Object(m) => m,
+                    _ => return Err(ApiError::bad_input("input must be an object").into()),
+                };
+                if let Some(key) = input.keys().find(|k| !profile_fields(user).any(|f| f.name == **k)) {
+                    return Err(ApiError::invalid_field(key, format!("{key} is not a profile field")).into());
+                }
+                let keys: Vec<&str> = input.keys().map(String::as_str).collect();
+                let cx = SqlCtx::for_caller(&st.ir, st.backend(), who);
+                // Your own row, and each written field's update rules: before and as written.
+                let before = access::write_access(&cx, user, &user.table, Operation::Update, &keys)?.condition();
+                let after = access::write_access(&cx, user, "t", Operation::Update, &keys)?.condition();
+                let txn = crate::db::begin_write(&st.db).await.map_err(ApiError::from)?;
+                if !write::update(&txn, &cx, user, &me.id, &input, before).await? {
+                    return Err(ApiError::forbidden(
+                        "the @auth rules of these profile fields do not let you change them",
+                    )
+                    .into());
+                }
+                if !write::satisfies(&txn, user, &me.id, after).await? {
+                    return Err(ApiError::forbidden(
+                        "your profile as written does not satisfy its fields' @auth update rules",
+                    )
+                    .into());
+                }
+                let sel = to_sel(ctx.ctx.field())?;
+                let row = Loader::for_caller(&txn, &st.ir, st.limits(), who)
+                    .find(user, &me.id, sel.children.iter().collect())
+                    .await?
+                    .ok_or_else(|| ApiError::not_found("your account no longer exists"))?;
+                txn.commit().await.map_err(ApiError::from)?;
+                Ok(Some(FieldValue::owned_any(row)))
+            }))
+        })
+        .argument(InputValue::new("input", TypeRef::named_nn(INPUT)).description("The profile fields to change."))
+        .description("Changes the signed-in user's profile fields and returns the user."),
+    )
+}
