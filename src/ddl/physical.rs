@@ -16,8 +16,6 @@ pub const SNAPSHOT_VERSION: u32 = 1;
 /// PostgreSQL truncates identifiers beyond 63 bytes; longer names get a hash suffix.
 const MAX_IDENT: usize = 63;
 
-/// Fields of the built-in `User` backed by system columns (never managed by the diff).
-
 /// Every table the declared models need, by table name.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PhysicalSchema {

@@ -19,8 +19,6 @@ use async_graphql::dynamic::{
 };
 use std::sync::{Arc, OnceLock};
 
-/// Fields of the built-in `User` that are not profile fields.
-
 /// What `AuthPayload` resolves from.
 struct Payload {
     access_token: String,
