@@ -203,21 +203,19 @@ pub fn owner_fields(model: &Model) -> Vec<(String, String)> {
     out
 }
 
-/// Ordering by a field the caller may not read would reveal the order of hidden values: only
-/// admin may order by guarded fields (field-level `@auth`, the built-in User's own fields).
+/// Ordering by a field the caller may not read in every row would reveal the order of hidden
+/// values: ordering by a guarded field (field-level `@auth`, the built-in User's own fields)
+/// needs a field rule that lets the caller read it in every row (no owner or `where:` part).
 pub fn check_order(cx: &SqlCtx, model: &Model, keys: &[super::cursor::OrderKey]) -> ApiResult<()> {
-    let Some(_) = cx.caller.filter(|c| !c.is_admin()) else { return Ok(()) };
     for k in keys {
-        let guarded = (model.builtin && matches!(k.spec.key.as_str(), "email" | "emailVerified" | "roles"))
-            || model.fields.iter().any(|f| {
-                f.auth.is_some()
-                    && (f.name == k.spec.key || matches!(&f.kind, FieldKind::BelongsTo(b) if b.id_field == k.spec.key))
-            });
-        if guarded {
-            return Err(ApiError::forbidden(format!(
-                "you may not order {} by {} (it has field @auth rules)",
-                model.name, k.spec.key
-            )));
+        match field_read_access(cx, model, &k.spec.key, "t")? {
+            None | Some(Access::All) => {}
+            Some(_) => {
+                return Err(ApiError::forbidden(format!(
+                    "you may not order {} by {} (its field @auth rules do not let you read it in every row)",
+                    model.name, k.spec.key
+                )));
+            }
         }
     }
     Ok(())

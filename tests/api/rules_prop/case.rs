@@ -9,6 +9,9 @@ pub(super) const ROW_ORGS: [&str; 3] = ["acme", "globex", "$claims.org"];
 /// Row titles: two users' emails (for `$user.email` rules) and a placeholder's literal text.
 pub(super) const TITLES: [&str; 4] = ["alpha", "u0@example.com", "u1@example.com", "$user.email"];
 pub(super) const LABELS: [&str; 3] = ["red", "green", "blue"];
+/// Values of `Item.note`, the field with field-level rules (lower-case ASCII: both databases
+/// order them alike).
+pub(super) const NOTES: [&str; 2] = ["memo", "secret"];
 pub(super) const PASSWORD: &str = "correct horse";
 pub(super) const FORBIDDEN: &str = "FORBIDDEN";
 pub(super) const NOT_FOUND: &str = "NOT_FOUND";
@@ -154,6 +157,11 @@ pub(super) enum ILeaf {
         null: bool,
     },
     Tags(Quant, Box<Cond<TLeaf>>),
+    /// `note`, the guarded field: in a client filter only rows whose note the caller may read
+    /// can match (the condition ANDed with the field's read rules, complemented as a whole
+    /// under `not`); inside a rule it is a plain condition.
+    Note(Cmp, &'static str),
+    NoteIsNull(bool),
 }
 
 /// A condition on one field of `Tag`.
@@ -200,6 +208,8 @@ pub(super) struct Fields {
     pub(super) status: St,
     pub(super) level: i64,
     pub(super) org: Option<&'static str>,
+    /// `None`: not sent (null); `Some(v)`: `note: v` in the input (a null too).
+    pub(super) note: Option<Option<&'static str>>,
 }
 
 #[derive(Clone, Debug)]
@@ -232,6 +242,7 @@ pub(super) struct Patch {
     pub(super) level: Option<i64>,
     pub(super) org: Option<Option<&'static str>>,
     pub(super) owner: Option<OwnerArg>,
+    pub(super) note: Option<Option<&'static str>>,
 }
 
 #[derive(Clone, Debug)]
@@ -255,6 +266,9 @@ pub(super) struct Mutation {
 #[derive(Clone, Debug)]
 pub(super) struct Case {
     pub(super) item: ModelSpec<ILeaf>,
+    /// The field rules of `Item.note` (`rules: None`: the field has no `@auth`, it reads and
+    /// writes with its row); `owner` is Item's owner field.
+    pub(super) note: ModelSpec<ILeaf>,
     pub(super) tag: ModelSpec<TLeaf>,
     pub(super) users: Vec<UserSpec>,
     pub(super) items: Vec<ItemRow>,

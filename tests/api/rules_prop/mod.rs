@@ -5,6 +5,12 @@
 //! every outcome compared with the small reference model of SPEC section 4 written below:
 //! zero leaks, zero wrongful denials.
 //!
+//! Field-level rules too: `Item.note` carries its own random `@auth` rules (or none, 30% of
+//! cases), read in single reads, lists, nested under tags and in the rows mutations return
+//! (null with a FORBIDDEN error at its path when hidden), filtered on (the condition ANDed with
+//! the field's read rules), ordered by (only by callers it is readable to in every row) and
+//! written (a create or update rule of the field must hold too).
+//!
 //! A failing case prints its SDL, users, rows and every outcome that differed (caller,
 //! operation, expected, actual), then proptest shrinks it. Cases: `FERROBASE_PROPTEST_CASES`
 //! (default 24 on SQLite, 8 on PostgreSQL); seed: `FERROBASE_PROPTEST_SEED` (default fixed);

@@ -31,6 +31,7 @@ pub(super) struct Item {
     pub(super) level: i64,
     pub(super) org: Option<String>,
     pub(super) owner: Option<String>,
+    pub(super) note: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -46,22 +47,74 @@ pub(super) struct State {
     pub(super) tags: BTreeMap<String, Tag>,
 }
 
-pub(super) fn applies(allow: &Allow, c: &Caller) -> bool {
-    match allow {
+/// Whether a rule applies to the caller: who it allows, and no placeholder in its `where:`
+/// the caller has no value for (such a rule does not apply at all, wherever the placeholder
+/// sits, `not` included: a missing claim never widens access).
+pub(super) fn applies<L: Needs>(r: &Rule<L>, c: &Caller) -> bool {
+    let who = match &r.allow {
         Allow::Public => true,
         Allow::Private | Allow::Owner => c.id.is_some(),
         Allow::Roles { roles, .. } => c.id.is_some() && c.roles.iter().any(|r| roles.contains(r)),
+    };
+    who && !r.cond.as_ref().is_some_and(|cond| cond.needs_missing(c))
+}
+
+/// Whether a condition names a placeholder (`$user.*`, `$claims.*`) the caller lacks.
+pub(super) trait Needs {
+    fn needs_missing(&self, c: &Caller) -> bool;
+}
+
+impl<L: Needs> Needs for Cond<L> {
+    fn needs_missing(&self, c: &Caller) -> bool {
+        match self {
+            Cond::Leaf(l) => l.needs_missing(c),
+            Cond::And(v) | Cond::Or(v) => v.iter().any(|x| x.needs_missing(c)),
+            Cond::Not(x) => x.needs_missing(c),
+        }
+    }
+}
+
+fn lacks(s: Str, c: &Caller) -> bool {
+    resolve(s, c, true).is_none()
+}
+
+impl Needs for ILeaf {
+    fn needs_missing(&self, c: &Caller) -> bool {
+        match self {
+            ILeaf::Title(_, s) | ILeaf::Org(_, s) => lacks(*s, c),
+            ILeaf::OrgIn { of, .. } => of.iter().any(|s| lacks(*s, c)),
+            ILeaf::Owner { .. } => lacks(Str::UserId, c),
+            ILeaf::Tags(_, inner) => inner.needs_missing(c),
+            ILeaf::Status(..)
+            | ILeaf::StatusIn { .. }
+            | ILeaf::Level(..)
+            | ILeaf::OrgIsNull(_)
+            | ILeaf::OwnerIsNull { .. }
+            | ILeaf::Note(..)
+            | ILeaf::NoteIsNull(_) => false,
+        }
+    }
+}
+
+impl Needs for TLeaf {
+    fn needs_missing(&self, c: &Caller) -> bool {
+        match self {
+            TLeaf::Label(_, s) => lacks(*s, c),
+            TLeaf::Owner(_) => lacks(Str::UserId, c),
+            TLeaf::Item(inner) => inner.needs_missing(c),
+            TLeaf::LabelIn { .. } | TLeaf::OwnerIsNull(_) => false,
+        }
     }
 }
 
 /// Whether some rule for `op` lets this caller at the model at all (else the root operation
 /// is refused outright).
-pub(super) fn root_ok<L>(spec: &ModelSpec<L>, c: &Caller, op: Op) -> bool {
-    c.admin || spec.rules.iter().flatten().any(|r| r.covers(op) && applies(&r.allow, c))
+pub(super) fn root_ok<L: Needs>(spec: &ModelSpec<L>, c: &Caller, op: Op) -> bool {
+    c.admin || spec.rules.iter().flatten().any(|r| r.covers(op) && applies(r, c))
 }
 
 /// Rules ORed, the parts of one rule ANDed, admin passes, no `@auth` is admin only.
-pub(super) fn may<L>(
+pub(super) fn may<L: Needs>(
     spec: &ModelSpec<L>,
     c: &Caller,
     op: Op,
@@ -71,7 +124,7 @@ pub(super) fn may<L>(
     c.admin
         || spec.rules.iter().flatten().any(|r| {
             r.covers(op)
-                && applies(&r.allow, c)
+                && applies(r, c)
                 && (!matches!(r.allow, Allow::Owner) || (c.id.is_some() && owner == c.id.as_deref()))
                 && r.cond.as_ref().is_none_or(&eval)
         })
@@ -113,6 +166,15 @@ pub(super) fn in_list(v: Option<&str>, not: bool, of: Vec<Option<String>>) -> bo
     }
 }
 
+/// What a caller is shown of a row's `note`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) enum NoteView {
+    /// The value (null, without an error, when the row has none).
+    Shown(Option<String>),
+    /// null, with a FORBIDDEN error at the field's path.
+    Hidden,
+}
+
 pub(super) struct Model<'a> {
     pub(super) case: &'a Case,
     pub(super) st: &'a State,
@@ -125,6 +187,37 @@ impl Model<'_> {
 
     pub(super) fn tag_may(&self, c: &Caller, op: Op, tg: &Tag) -> bool {
         may(&self.case.tag, c, op, tg.owner.as_deref(), |cond| self.eval_t(cond, tg, c, true))
+    }
+
+    /// Field rules of `note` for `op` on this row (as written, for create and update): no
+    /// `@auth` on the field restricts nothing beyond the row; else admin, or some rule for `op`
+    /// that applies to the caller with its owner and `where:` conditions holding on the row.
+    /// A model rule never grants the field, a field rule never grants the row.
+    pub(super) fn note_may(&self, c: &Caller, op: Op, id: &str, it: &Item) -> bool {
+        self.case.note.rules.is_none()
+            || may(&self.case.note, c, op, it.owner.as_deref(), |cond| self.eval_i(cond, id, it, c, true))
+    }
+
+    /// Whether some field rule of `note` for `op` applies to the caller at all (else writing it
+    /// is refused outright, like a root operation no model rule allows).
+    pub(super) fn note_root_ok(&self, c: &Caller, op: Op) -> bool {
+        self.case.note.rules.is_none() || root_ok(&self.case.note, c, op)
+    }
+
+    /// The `note` a caller reads of a row they may read.
+    pub(super) fn note_view(&self, c: &Caller, id: &str, it: &Item) -> NoteView {
+        if self.note_may(c, Op::Read, id, it) { NoteView::Shown(it.note.clone()) } else { NoteView::Hidden }
+    }
+
+    /// Whether the caller may order by `note`: no field rules, admin, or a read rule that
+    /// applies to them without an owner or `where:` part (they can read it in every row).
+    pub(super) fn note_orderable(&self, c: &Caller) -> bool {
+        c.admin
+            || self.case.note.rules.as_ref().is_none_or(|rules| {
+                rules.iter().any(|r| {
+                    r.covers(Op::Read) && applies(r, c) && !matches!(r.allow, Allow::Owner) && r.cond.is_none()
+                })
+            })
     }
 
     pub(super) fn item_readable(&self, c: &Caller, id: &str) -> bool {
@@ -170,6 +263,13 @@ impl Model<'_> {
                         Quant::Every => related.all(|m| m),
                     }
                 }
+                // A client filter on the guarded field is ANDed with its read rules (so `not`
+                // complements both): hidden values are never probed. Rules see every field.
+                ILeaf::Note(cmp, n) => {
+                    compare(it.note.as_deref(), *cmp, Some(n.to_string()))
+                        && (rule || self.note_may(c, Op::Read, id, it))
+                }
+                ILeaf::NoteIsNull(b) => (it.note.is_none() == *b) && (rule || self.note_may(c, Op::Read, id, it)),
             },
         }
     }
@@ -239,11 +339,13 @@ pub(super) fn owner_value(arg: Option<OwnerArg>, c: &Caller, user_ids: &[String]
 
 /// Create: the row as written (the owner is the caller's for non-admin callers when owner rules
 /// manage it; admin may set any owner, a user holding `admin` owns the row by default), and
-/// whether a create rule accepts it.
-pub(super) fn expect_create<L>(
+/// whether a create rule accepts it. `fields_ok`: whether some create rule of every guarded
+/// field written applies to the caller (else refused like a root operation).
+pub(super) fn expect_create<L: Needs>(
     spec: &ModelSpec<L>,
     c: &Caller,
     sent_owner: Option<Option<String>>,
+    fields_ok: bool,
     accepts: impl Fn(Option<String>) -> bool,
 ) -> (Expect, Option<String>) {
     let managed = spec.managed();
@@ -261,7 +363,7 @@ pub(super) fn expect_create<L>(
     if c.admin {
         return (Expect::Ok, owner);
     }
-    if !root_ok(spec, c, Op::Create) {
+    if !root_ok(spec, c, Op::Create) || !fields_ok {
         return (refused(c.denied()), owner);
     }
     if accepts(owner.clone()) { (Expect::Ok, owner) } else { (refused(FORBIDDEN), owner) }

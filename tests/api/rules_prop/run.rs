@@ -29,6 +29,39 @@ pub(super) fn codes(r: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// Whether an error is about the guarded `note` (its path ends in it).
+pub(super) fn is_note_error(e: &Value) -> bool {
+    e["path"].as_array().and_then(|p| p.last()) == Some(&json!("note"))
+}
+
+/// The number of errors not about `note` (those are checked by [`notes_match`]).
+pub(super) fn other_errors(r: &Value) -> usize {
+    r["errors"].as_array().map_or(0, |errs| errs.iter().filter(|e| !is_note_error(e)).count())
+}
+
+/// Every `(node, path of its note, expected view)`: a shown note is the value with no error at
+/// its path, a hidden one null with exactly one FORBIDDEN error there; and no other `note`
+/// error in the response.
+pub(super) fn notes_match(r: &Value, nodes: &[(&Value, Value, &NoteView)]) -> bool {
+    let errs: Vec<&Value> =
+        r["errors"].as_array().map(|e| e.iter().filter(|e| is_note_error(e)).collect()).unwrap_or_default();
+    let at = |path: &Value| errs.iter().filter(|e| e["path"] == *path).count();
+    let forbidden_at =
+        |path: &Value| at(path) == 1 && errs.iter().any(|e| e["path"] == *path && e["extensions"]["code"] == FORBIDDEN);
+    let mut hidden = 0;
+    let each = nodes.iter().all(|(node, path, view)| {
+        let value = |v: &Option<String>| node["note"] == json!(v);
+        match view {
+            NoteView::Shown(v) => value(v) && at(path) == 0,
+            NoteView::Hidden => {
+                hidden += 1;
+                node["note"].is_null() && forbidden_at(path)
+            }
+        }
+    });
+    each && errs.len() == hidden
+}
+
 pub(super) fn ids(v: &Value) -> Option<Vec<String>> {
     v.as_array()?.iter().map(|n| n["id"].as_str().map(str::to_string)).collect()
 }
@@ -70,19 +103,68 @@ impl<'a> Run<'a> {
             Err(code) => codes(r).first().map(String::as_str) == Some(*code) && r["data"][field].is_null(),
             Ok(set) => {
                 let nodes = ids(&r["data"][field]["nodes"]);
-                r.get("errors").is_none()
+                other_errors(r) == 0
                     && r["data"][field]["totalCount"].as_u64() == Some(set.len() as u64)
                     && nodes.is_some_and(|n| n.len() == set.len() && n.into_iter().collect::<BTreeSet<_>>() == *set)
             }
         }
     }
 
+    /// The `note` of each readable row in `ids` as this caller reads it.
+    pub(super) fn note_views(&self, c: &Caller, ids: impl IntoIterator<Item = String>) -> BTreeMap<String, NoteView> {
+        let m = self.model();
+        ids.into_iter().map(|id| (id.clone(), m.note_view(c, &id, &self.st.items[&id]))).collect()
+    }
+
+    /// The notes of a list's nodes (at `path`, index, `note`) against `views`; a node the
+    /// reference has no view of fails.
+    pub(super) fn list_notes_match(
+        r: &Value,
+        nodes: &Value,
+        path: &[&str],
+        views: &BTreeMap<String, NoteView>,
+    ) -> bool {
+        let nodes = nodes.as_array().cloned().unwrap_or_default();
+        let mut want = Vec::new();
+        for (i, n) in nodes.iter().enumerate() {
+            let Some(view) = n["id"].as_str().and_then(|id| views.get(id)) else { return false };
+            let mut p: Vec<Value> = path.iter().map(|s| json!(s)).collect();
+            p.extend([json!(i), json!("note")]);
+            want.push((n, Value::Array(p), view));
+        }
+        notes_match(r, &want)
+    }
+
     pub(super) async fn reads(&mut self, c: &Caller) {
-        // Lists and totalCount.
-        let q = "{ items(first: 100) { totalCount nodes { id } } }";
+        // Lists and totalCount, and each node's `note` (field rules), checked on its own.
+        let q = "{ items(first: 100) { totalCount nodes { id note } } }";
         let expected = self.model().items_readable(c);
         let r = self.gql(c, q, json!({})).await;
         self.check(Self::list_matches(&r, "items", &expected), c, q, || show_expected(&expected), &r);
+        if let Ok(set) = &expected {
+            let views = self.note_views(c, set.iter().cloned());
+            let ok = Self::list_notes_match(&r, &r["data"]["items"]["nodes"], &["items", "nodes"], &views);
+            self.check(ok, c, &format!("{q} (the notes)"), || format!("{views:?}"), &r);
+        }
+
+        // Ordering by `note`: FORBIDDEN unless the caller may read it in every row (it would
+        // reveal the order of hidden values); else the rows by note (NULL first), then id.
+        let q = "{ items(first: 100, orderBy: [{note: ASC}]) { nodes { id } } }";
+        let expected = self.model().items_readable(c).and_then(|set| {
+            if !self.model().note_orderable(c) {
+                return Err(FORBIDDEN);
+            }
+            let mut rows: Vec<(Option<String>, String)> =
+                set.into_iter().map(|id| (self.st.items[&id].note.clone(), id)).collect();
+            rows.sort();
+            Ok(rows.into_iter().map(|(_, id)| id).collect::<Vec<_>>())
+        });
+        let r = self.gql(c, q, json!({})).await;
+        let ok = match &expected {
+            Err(code) => codes(&r).first().map(String::as_str) == Some(*code) && r["data"]["items"].is_null(),
+            Ok(order) => r.get("errors").is_none() && ids(&r["data"]["items"]["nodes"]).as_ref() == Some(order),
+        };
+        self.check(ok, c, q, || show_expected(&expected), &r);
 
         // A first page of two: the first readable rows in id order, and whether more follow.
         let q = "{ items(first: 2) { pageInfo { hasNextPage } nodes { id } } }";
@@ -98,16 +180,21 @@ impl<'a> Run<'a> {
         };
         self.check(ok, c, q, || show_expected::<(Vec<String>, bool)>(&expected), &r);
 
-        // Single reads: null exactly when not readable (deleted rows too).
-        let q = "query($id: ID!) { item(id: $id) { id } }";
+        // Single reads: null exactly when not readable (deleted rows too); the note apart.
+        let q = "query($id: ID!) { item(id: $id) { id note } }";
         for id in self.item_ids.clone() {
             let root = root_ok(&self.case.item, c, Op::Read);
             let readable = self.model().item_readable(c, &id);
             let r = self.gql(c, q, json!({ "id": id })).await;
+            if root && readable {
+                let view = self.model().note_view(c, &id, &self.st.items[&id]);
+                let ok = notes_match(&r, &[(&r["data"]["item"], json!(["item", "note"]), &view)]);
+                self.check(ok, c, &format!("{q} with id {id} (the note)"), || format!("note {view:?}"), &r);
+            }
             let ok = if !root {
                 codes(&r).first().map(String::as_str) == Some(c.denied()) && r["data"]["item"].is_null()
             } else if readable {
-                r.get("errors").is_none() && r["data"]["item"]["id"] == id.as_str()
+                other_errors(&r) == 0 && r["data"]["item"]["id"] == id.as_str()
             } else {
                 r.get("errors").is_none() && r["data"]["item"].is_null()
             };
@@ -130,8 +217,9 @@ impl<'a> Run<'a> {
             self.check(Self::list_matches(&r, "items", &expected), c, &q, || show_expected(&expected), &r);
         }
 
-        // Tags with their item: an unreadable item is null with a FORBIDDEN error at its path.
-        let q = "{ tags(first: 100) { totalCount nodes { id item { id } } } }";
+        // Tags with their item: an unreadable item is null with a FORBIDDEN error at its path; a
+        // readable one's note follows the field rules (checked on its own).
+        let q = "{ tags(first: 100) { totalCount nodes { id item { id note } } } }";
         let expected = self.model().tags_readable(c);
         let r = self.gql(c, q, json!({})).await;
         let ok = match &expected {
@@ -159,7 +247,11 @@ impl<'a> Run<'a> {
                         });
                     }
                 }
-                ok && codes(&r).len() == forbidden && codes(&r).iter().all(|c| c == FORBIDDEN)
+                let others: Vec<&Value> = r["errors"]
+                    .as_array()
+                    .map(|e| e.iter().filter(|e| !is_note_error(e)).collect())
+                    .unwrap_or_default();
+                ok && others.len() == forbidden && others.iter().all(|e| e["extensions"]["code"] == FORBIDDEN)
             }
         };
         let expected_text = match &expected {
@@ -176,6 +268,22 @@ impl<'a> Run<'a> {
             }
         };
         self.check(ok, c, q, || expected_text, &r);
+        if ok && expected.is_ok() {
+            let m = self.model();
+            let nodes = r["data"]["tags"]["nodes"].as_array().cloned().unwrap_or_default();
+            let mut want = Vec::new();
+            for (i, n) in nodes.iter().enumerate() {
+                let Some(tag) = n["id"].as_str().and_then(|id| self.st.tags.get(id)) else { continue };
+                if m.item_readable(c, &tag.item) {
+                    let view = m.note_view(c, &tag.item, &self.st.items[&tag.item]);
+                    want.push((&n["item"], json!(["tags", "nodes", i, "item", "note"]), view));
+                }
+            }
+            let refs: Vec<(&Value, Value, &NoteView)> = want.iter().map(|(n, p, v)| (*n, p.clone(), v)).collect();
+            let ok = notes_match(&r, &refs);
+            let shown = join(want.iter().map(|(n, _, v)| format!("item {} -> {v:?}", n["id"])));
+            self.check(ok, c, &format!("{q} (the items' notes)"), || format!("[{shown}]"), &r);
+        }
 
         // Relation filters count only tags whose item is readable and matches.
         for f in self.case.tag_filters.clone() {
@@ -233,7 +341,7 @@ impl<'a> Run<'a> {
         let io = self.case.item.owner_key().map(|k| format!(" {k}")).unwrap_or_default();
         let to = if self.case.tag.owner.is_some() { " ownerId" } else { "" };
         let q = format!(
-            "{{ items(first: 100) {{ nodes {{ id title status level org{io} }} }} \
+            "{{ items(first: 100) {{ nodes {{ id title status level org note{io} }} }} \
              tags(first: 100) {{ nodes {{ id label itemId{to} }} }} }}"
         );
         let d = self.admin(&q, json!({})).await;
@@ -247,6 +355,7 @@ impl<'a> Run<'a> {
                 level: n["level"].as_i64().expect("level"),
                 org: text(&n["org"]),
                 owner,
+                note: text(&n["note"]),
             };
             st.items.insert(text(&n["id"]).expect("id"), item);
         }
@@ -348,14 +457,7 @@ pub(super) async fn run_case(backend: TestBackend, case: &Case) -> (u64, Result<
     // Rows, as admin.
     let mut item_ids = Vec::new();
     for row in &case.items {
-        let f = &row.fields;
-        let mut input = format!(
-            "title: {}, status: {}, level: {}, org: {}",
-            quoted(f.title),
-            f.status.name(),
-            f.level,
-            f.org.map(quoted).unwrap_or("null".into())
-        );
+        let mut input = super::write::item_input(&row.fields);
         if let (Some(k), Some(o)) = (case.item.owner_key(), row.owner) {
             let _ = write!(input, ", {k}: {}", quoted(&user_ids[o % user_ids.len()]));
         }

@@ -71,6 +71,8 @@ impl Leaf for ILeaf {
                 };
                 format!("{{tags: {{{q}: {}}}}}", c.render())
             }
+            ILeaf::Note(c, n) => format!("{{note: {{{}: {}}}}}", cmp_name(*c), quoted(n)),
+            ILeaf::NoteIsNull(b) => format!("{{note: {{isNull: {b}}}}}"),
         }
     }
 }
@@ -119,6 +121,7 @@ pub(super) fn sdl(case: &Case) -> String {
     let mut s = String::from("enum Status {\n  A\n  B\n}\n\n");
     let _ = writeln!(s, "type Item @model{} {{", auth(&case.item));
     s.push_str("  title: String!\n  status: Status!\n  level: Int!\n  org: String\n");
+    let _ = writeln!(s, "  note: String{}", auth(&case.note));
     if let (true, Some(o)) = (case.item.declared, case.item.owner) {
         let _ = writeln!(s, "  {o}: User @belongsTo");
     }

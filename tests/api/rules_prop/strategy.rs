@@ -68,6 +68,8 @@ pub(super) fn ileaf(sh: Shape, depth: u32) -> BoxedStrategy<ILeaf> {
                 .boxed(),
         ),
         (1, any::<bool>().prop_map(ILeaf::OrgIsNull).boxed()),
+        (2, (cmp(), select(NOTES.to_vec())).prop_map(|(c, n)| ILeaf::Note(c, n)).boxed()),
+        (1, any::<bool>().prop_map(ILeaf::NoteIsNull).boxed()),
     ];
     if let Some(o) = sh.item_owner {
         let key: &'static str = if o == "owner" { "ownerId" } else { "authorId" };
@@ -123,7 +125,9 @@ pub(super) fn allow(owner: bool) -> BoxedStrategy<Allow> {
     }
 }
 
+/// A rule list (`None`: no `@auth`), present with probability `p`.
 pub(super) fn rules<L: std::fmt::Debug + Clone + 'static>(
+    p: f64,
     owner: bool,
     conds: BoxedStrategy<Cond<L>>,
 ) -> BoxedStrategy<Option<Vec<Rule<L>>>> {
@@ -132,12 +136,29 @@ pub(super) fn rules<L: std::fmt::Debug + Clone + 'static>(
         ops,
         cond,
     });
-    proptest::option::weighted(0.9, proptest::collection::vec(rule, 1..=3)).boxed()
+    proptest::option::weighted(p, proptest::collection::vec(rule, 1..=3)).boxed()
+}
+
+/// A filter on the guarded `note` alone, sometimes under `not`.
+pub(super) fn note_filter() -> impl Strategy<Value = Cond<ILeaf>> {
+    let leaf = prop_oneof![
+        3 => (cmp(), select(NOTES.to_vec())).prop_map(|(c, n)| ILeaf::Note(c, n)),
+        1 => any::<bool>().prop_map(ILeaf::NoteIsNull),
+    ];
+    (any::<bool>(), leaf).prop_map(|(not, l)| {
+        let c = Cond::Leaf(l);
+        if not { Cond::Not(Box::new(c)) } else { c }
+    })
+}
+
+/// A value of `note`: sent or not (`None`), null or one of [`NOTES`].
+pub(super) fn note(sent: f64) -> impl Strategy<Value = Option<Option<&'static str>>> {
+    proptest::option::weighted(sent, proptest::option::weighted(0.7, select(NOTES.to_vec())))
 }
 
 pub(super) fn fields() -> impl Strategy<Value = Fields> {
-    (select(TITLES.to_vec()), st(), 0i64..=5, proptest::option::of(select(ROW_ORGS.to_vec())))
-        .prop_map(|(title, status, level, org)| Fields { title, status, level, org })
+    (select(TITLES.to_vec()), st(), 0i64..=5, proptest::option::of(select(ROW_ORGS.to_vec())), note(0.6))
+        .prop_map(|(title, status, level, org, note)| Fields { title, status, level, org, note })
 }
 
 pub(super) fn owner_arg() -> impl Strategy<Value = OwnerArg> {
@@ -151,8 +172,9 @@ pub(super) fn patch() -> impl Strategy<Value = Patch> {
         proptest::option::weighted(0.4, 0i64..=5),
         proptest::option::weighted(0.3, proptest::option::of(select(ROW_ORGS.to_vec()))),
         proptest::option::weighted(0.2, owner_arg()),
+        note(0.35),
     )
-        .prop_map(|(title, status, level, org, owner)| Patch { title, status, level, org, owner })
+        .prop_map(|(title, status, level, org, owner, note)| Patch { title, status, level, org, owner, note })
 }
 
 pub(super) fn mutation() -> impl Strategy<Value = Mutation> {
@@ -186,8 +208,10 @@ pub(super) fn case() -> impl Strategy<Value = Case> {
     );
     shape.prop_flat_map(|(item_owner, item_declared, tag_owner, tag_declared)| {
         let sh = Shape { item_owner, tag_owner };
-        let item_rules = rules(item_owner.is_some(), cond(ileaf(sh, 1)));
-        let tag_rules = rules(tag_owner, cond(tleaf(sh, 1)));
+        let item_rules = rules(0.9, item_owner.is_some(), cond(ileaf(sh, 1)));
+        let tag_rules = rules(0.9, tag_owner, cond(tleaf(sh, 1)));
+        // Field rules on `Item.note`, like the model's; 30% without `@auth`.
+        let note_rules = rules(0.7, item_owner.is_some(), cond(ileaf(sh, 1)));
         let rows = (
             proptest::collection::vec(user_spec(), 3..=4),
             proptest::collection::vec(
@@ -202,17 +226,18 @@ pub(super) fn case() -> impl Strategy<Value = Case> {
             ),
         );
         let checks = (
-            proptest::collection::vec(cond(ileaf(sh, 2)), 3),
+            (proptest::collection::vec(cond(ileaf(sh, 2)), 3), note_filter()),
             (0i64..=5, proptest::collection::vec(cond(tleaf(sh, 2)), 2)),
             proptest::collection::vec(mutation(), 8..=16),
         );
-        (item_rules, tag_rules, rows, checks).prop_map(
+        ((item_rules, note_rules), tag_rules, rows, checks).prop_map(
             move |(
-                item_rules,
+                (item_rules, note_rules),
                 tag_rules,
                 (users, items, tags),
-                (item_filters, (level, mut tag_filters), mutations),
+                ((mut item_filters, note_filter), (level, mut tag_filters), mutations),
             )| {
+                item_filters.push(note_filter);
                 // One relation filter of the fixed shape `{item: {level: {gte: N}}}`.
                 tag_filters.insert(0, Cond::Leaf(TLeaf::Item(Box::new(Cond::Leaf(ILeaf::Level(Num::Gte, level))))));
                 let mut item = ModelSpec { rules: item_rules, owner: item_owner, declared: item_declared };
@@ -220,7 +245,8 @@ pub(super) fn case() -> impl Strategy<Value = Case> {
                 let mut tag =
                     ModelSpec { rules: tag_rules, owner: tag_owner.then_some("owner"), declared: tag_declared };
                 tag.declared = tag.owner.is_some() && (tag.declared || !tag.managed());
-                Case { item, tag, users, items, tags, item_filters, tag_filters, mutations }
+                let note = ModelSpec { rules: note_rules, owner: item_owner, declared: false };
+                Case { item, note, tag, users, items, tags, item_filters, tag_filters, mutations }
             },
         )
     })

@@ -7,6 +7,21 @@ use super::sdl::*;
 use serde_json::json;
 use std::fmt::Write as _;
 
+/// The input of a new item.
+pub(super) fn item_input(f: &Fields) -> String {
+    let mut input = format!(
+        "title: {}, status: {}, level: {}, org: {}",
+        quoted(f.title),
+        f.status.name(),
+        f.level,
+        f.org.map(quoted).unwrap_or("null".into())
+    );
+    if let Some(n) = f.note {
+        let _ = write!(input, ", note: {}", n.map(quoted).unwrap_or("null".into()));
+    }
+    input
+}
+
 impl Run<'_> {
     /// One write: its outcome against the reference, then the whole data set as admin sees it
     /// (a refused write changed nothing; an accepted one wrote exactly the row expected).
@@ -23,23 +38,22 @@ impl Run<'_> {
                     level: f.level,
                     org: f.org.map(str::to_string),
                     owner,
+                    note: f.note.flatten().map(str::to_string),
                 };
                 let m = self.model();
-                let (expect, owner) = expect_create(&self.case.item, &c, sent.clone(), |owner| {
-                    m.item_may(&c, Op::Create, "", &item(owner))
+                // Writing `note` also takes a create rule of the field, holding on the new row.
+                let writes_note = f.note.is_some();
+                let fields_ok = !writes_note || m.note_root_ok(&c, Op::Create);
+                let (expect, owner) = expect_create(&self.case.item, &c, sent.clone(), fields_ok, |owner| {
+                    let it = item(owner);
+                    m.item_may(&c, Op::Create, "", &it) && (!writes_note || m.note_may(&c, Op::Create, "", &it))
                 });
-                let mut input = format!(
-                    "title: {}, status: {}, level: {}, org: {}",
-                    quoted(f.title),
-                    f.status.name(),
-                    f.level,
-                    f.org.map(quoted).unwrap_or("null".into())
-                );
+                let mut input = item_input(f);
                 if let (Some(k), Some(v)) = (&item_key, &sent) {
                     let _ = write!(input, ", {k}: {}", v.as_deref().map(quoted).unwrap_or("null".into()));
                 }
                 next.items.insert(String::new(), item(owner));
-                (format!("mutation {{ createItem(input: {{{input}}}) {{ id }} }}"), expect, "createItem")
+                (format!("mutation {{ createItem(input: {{{input}}}) {{ id note }} }}"), expect, "createItem")
             }
             Mut::UpdateItem(row, p) => {
                 let id = self.item_ids[row % self.item_ids.len()].clone();
@@ -67,19 +81,29 @@ impl Run<'_> {
                     parts.push(format!("{k}: {}", v.as_deref().map(quoted).unwrap_or("null".into())));
                     after.iter_mut().for_each(|a| a.owner = v.clone());
                 }
+                if let Some(n) = p.note {
+                    parts.push(format!("note: {}", n.map(quoted).unwrap_or("null".into())));
+                    after.iter_mut().for_each(|a| a.note = n.map(str::to_string));
+                }
                 let m = self.model();
                 let readable = m.item_readable(&c, &id);
+                // Writing `note` also takes an update rule of the field, holding before and after.
+                let writes_note = p.note.is_some();
+                let may = |it: &Item| {
+                    m.item_may(&c, Op::Update, &id, it) && (!writes_note || m.note_may(&c, Op::Update, &id, it))
+                };
                 let expect = if c.admin {
                     if before.is_some() { Expect::Ok } else { refused(NOT_FOUND) }
                 } else if self.case.item.managed() && sent.is_some() {
                     // Only admin may reassign the owner (not taken by others, nor given away).
                     Expect::Refused(vec![FORBIDDEN, NOT_FOUND, UNAUTHENTICATED])
-                } else if !root_ok(&self.case.item, &c, Op::Update) {
+                } else if !root_ok(&self.case.item, &c, Op::Update) || (writes_note && !m.note_root_ok(&c, Op::Update))
+                {
                     refused(c.denied())
                 } else if let (Some(b), Some(a)) = (&before, &after) {
-                    if !m.item_may(&c, Op::Update, &id, b) {
+                    if !may(b) {
                         refused(if readable { FORBIDDEN } else { NOT_FOUND })
-                    } else if !m.item_may(&c, Op::Update, &id, a) {
+                    } else if !may(a) {
                         refused(FORBIDDEN)
                     } else {
                         Expect::Ok
@@ -90,7 +114,8 @@ impl Run<'_> {
                 if let Some(a) = after {
                     next.items.insert(id.clone(), a);
                 }
-                let q = format!("mutation {{ updateItem(id: {}, input: {{{}}}) {{ id }} }}", quoted(&id), join(parts));
+                let q =
+                    format!("mutation {{ updateItem(id: {}, input: {{{}}}) {{ id note }} }}", quoted(&id), join(parts));
                 (q, expect, "updateItem")
             }
             Mut::DeleteItem(row) => {
@@ -104,7 +129,7 @@ impl Run<'_> {
                 };
                 next.items.remove(&id);
                 next.tags.retain(|_, t| t.item != id);
-                (format!("mutation {{ deleteItem(id: {}) {{ id }} }}", quoted(&id)), expect, "deleteItem")
+                (format!("mutation {{ deleteItem(id: {}) {{ id note }} }}", quoted(&id)), expect, "deleteItem")
             }
             Mut::CreateTag(label, item, arg) => {
                 let live: Vec<&String> = self.st.items.keys().collect();
@@ -115,8 +140,9 @@ impl Run<'_> {
                 let sent = self.case.tag.owner.and_then(|_| owner_value(*arg, &c, &self.user_ids));
                 let tag = |owner| Tag { label: label.to_string(), item: item_id.clone(), owner };
                 let m = self.model();
-                let (expect, owner) =
-                    expect_create(&self.case.tag, &c, sent.clone(), |owner| m.tag_may(&c, Op::Create, &tag(owner)));
+                let (expect, owner) = expect_create(&self.case.tag, &c, sent.clone(), true, |owner| {
+                    m.tag_may(&c, Op::Create, &tag(owner))
+                });
                 let mut input = format!("label: {}, itemId: {}", quoted(label), quoted(&item_id));
                 if let (Some(_), Some(v)) = (self.case.tag.owner, &sent) {
                     let _ = write!(input, ", ownerId: {}", v.as_deref().map(quoted).unwrap_or("null".into()));
@@ -148,7 +174,8 @@ impl Run<'_> {
         let r = self.gql(&c, &op, json!({})).await;
         let got_codes = codes(&r);
         let ok = match &expect {
-            Expect::Ok => r.get("errors").is_none() && r["data"][field]["id"].is_string(),
+            // `note` errors are checked below.
+            Expect::Ok => other_errors(&r) == 0 && r["data"][field]["id"].is_string(),
             Expect::Refused(allowed) => {
                 got_codes.len() == 1 && allowed.iter().any(|a| *a == got_codes[0]) && r["data"].is_null()
             }
@@ -157,6 +184,18 @@ impl Run<'_> {
 
         // The data afterwards, as admin sees it.
         let now = self.server_state().await;
+        // The returned row's `note`: a deleted row as it was, a written one as it is now.
+        if ok && expect == Expect::Ok && field != "createTag" && field != "deleteTag" {
+            let id = r["data"][field]["id"].as_str().unwrap_or_default().to_string();
+            let st = if field == "deleteItem" { &self.st } else { &now };
+            let m = Model { case: self.case, st };
+            if let Some(it) = st.items.get(&id) {
+                let view = m.note_view(&c, &id, it);
+                let node = &r["data"][field];
+                let ok = notes_match(&r, &[(node, json!([field, "note"]), &view)]);
+                self.check(ok, &c, &format!("{op} (its note)"), || format!("note {view:?}"), &r);
+            }
+        }
         if ok {
             let new_id = r["data"][field]["id"].as_str().unwrap_or_default().to_string();
             let mut want = if expect == Expect::Ok { next } else { self.st.clone() };
