@@ -17,7 +17,7 @@ pub fn register(builder: SchemaBuilder, ir: &Schema, model: &Model) -> SchemaBui
             FieldKind::Scalar(s) if exposed(s) => {
                 let key = field.name.clone();
                 let ty = s.ty.clone();
-                let guarded = crate::sql::access::field_guarded(model, field);
+                let guarded = crate::sql::access::field_guarded(ir, model, field);
                 let model_name = model.name.clone();
                 let d = doc.unwrap_or_else(|| match s.managed {
                     Some(crate::model::Managed::Id) => "Unique id (UUIDv7), set by the server.".into(),
@@ -47,7 +47,7 @@ pub fn register(builder: SchemaBuilder, ir: &Schema, model: &Model) -> SchemaBui
             FieldKind::Scalar(_) => {}
             FieldKind::BelongsTo(b) => {
                 let key = b.id_field.clone();
-                let guarded = crate::sql::access::field_guarded(model, field);
+                let guarded = crate::sql::access::field_guarded(ir, model, field);
                 let guard = (model.name.clone(), field.name.clone());
                 let ty =
                     if b.required && !guarded { TypeRef::named_nn(TypeRef::ID) } else { TypeRef::named(TypeRef::ID) };
@@ -103,7 +103,7 @@ pub fn register(builder: SchemaBuilder, ir: &Schema, model: &Model) -> SchemaBui
                 );
             }
             FieldKind::HasMany(h) => {
-                let guarded = crate::sql::access::field_guarded(model, field);
+                let guarded = crate::sql::access::field_guarded(ir, model, field);
                 let connection = format!("{}Connection", h.target);
                 let ty = if guarded { TypeRef::named(connection) } else { TypeRef::named_nn(connection) };
                 let guard = (model.name.clone(), field.name.clone());

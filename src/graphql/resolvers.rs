@@ -73,16 +73,57 @@ impl Call<'_> {
         Ok(())
     }
 
-    /// The written row as the caller may see it. A row the caller may write but not read (a
-    /// write-only form, say) comes back with its own fields only, no relations.
-    async fn written_row<C: sea_orm::ConnectionTrait + Sync>(&self, conn: &C, id: &str) -> ApiResult<Row> {
-        if let Some(row) = self.loader(conn).find(self.model, id, self.sel.children.iter().collect()).await? {
-            return Ok(row);
+    /// The written row as the caller may see it. For a row they may write but not read (a
+    /// write-only form, say), see [`write_only_row`](Self::write_only_row).
+    async fn written_row<C: sea_orm::ConnectionTrait + Sync>(
+        &self,
+        conn: &C,
+        id: &str,
+        written: &Map<String, Json>,
+        op: Operation,
+    ) -> ApiResult<Row> {
+        match self.loader(conn).find(self.model, id, self.sel.children.iter().collect()).await? {
+            Some(row) => Ok(row),
+            None => self.write_only_row(conn, id, written, op).await,
         }
+    }
+
+    /// A row the caller may write but not read: see [`write_only_selection`](Self::write_only_selection).
+    async fn write_only_row<C: sea_orm::ConnectionTrait + Sync>(
+        &self,
+        conn: &C,
+        id: &str,
+        written: &Map<String, Json>,
+        op: Operation,
+    ) -> ApiResult<Row> {
+        self.write_only_selection(written, op)?;
         self.loader(conn)
             .find_written(self.model, id, self.sel.children.iter().collect())
             .await?
             .ok_or_else(|| not_found(&self.model.name, id))
+    }
+
+    /// Of a row the caller may write but not read, only `id`, `createdAt`, `updatedAt` and the
+    /// fields they wrote may be selected (field rules still apply to those); selecting more is
+    /// FORBIDDEN, returned before the transaction commits, so nothing is written.
+    fn write_only_selection(&self, written: &Map<String, Json>, op: Operation) -> ApiResult<()> {
+        let shown =
+            |name: &str| matches!(name, "id" | "createdAt" | "updatedAt" | "__typename") || written.contains_key(name);
+        let Some(f) = self.sel.children.iter().find(|f| !shown(&f.name)) else { return Ok(()) };
+        let verb = match op {
+            Operation::Create => "create",
+            Operation::Update => "update",
+            Operation::Delete => "delete",
+            Operation::Read => "read",
+        };
+        let mut fields: Vec<&str> = vec!["id", "createdAt", "updatedAt"];
+        fields.extend(written.keys().map(String::as_str));
+        Err(ApiError::forbidden(format!(
+            "your @auth rules let you {verb} this {} but not read it: select only {} (not {})",
+            self.model.name,
+            fields.join(", "),
+            f.name
+        )))
     }
 
     /// After a guarded write changed nothing: a row the caller can read is FORBIDDEN; a missing
@@ -164,7 +205,7 @@ pub fn mutations(mutation: Object, model: &Model) -> Object {
                     ))
                     .into());
                 }
-                let row = call.written_row(&txn, &id).await?;
+                let row = call.written_row(&txn, &id, &input, Operation::Create).await?;
                 txn.commit().await.map_err(ApiError::from)?;
                 Ok(Some(FieldValue::owned_any(row)))
             }))
@@ -197,7 +238,7 @@ pub fn mutations(mutation: Object, model: &Model) -> Object {
                     ))
                     .into());
                 }
-                let row = call.written_row(&txn, &id).await?;
+                let row = call.written_row(&txn, &id, &input, Operation::Update).await?;
                 txn.commit().await.map_err(ApiError::from)?;
                 Ok(Some(FieldValue::owned_any(row)))
             }))
@@ -219,12 +260,27 @@ pub fn mutations(mutation: Object, model: &Model) -> Object {
                 let cx = call.cx();
                 let guard = call.write_guard(&cx, &call.model.table, Operation::Delete, &Map::new())?;
                 let txn = crate::db::begin_write(&call.state.db).await.map_err(ApiError::from)?;
-                // The row as it was, as the caller may see it (own fields only when they may
-                // delete but not read it); hidden rows they may not delete stay NOT_FOUND.
-                let row = call.written_row(&txn, &id).await?;
+                // The row as it was, as the caller may see it; hidden rows they may not delete
+                // stay NOT_FOUND, and one they may delete but not read shows only its id.
+                let readable = call.loader(&txn).find(call.model, &id, call.sel.children.iter().collect()).await?;
+                let write_only = match readable {
+                    Some(_) => None,
+                    None => call.loader(&txn).find_written(call.model, &id, vec![]).await?,
+                };
                 if !write::delete(&txn, &cx, call.model, &id, guard).await? {
                     return Err(call.missing_or_forbidden(&txn, &id, Operation::Delete).await.into());
                 }
+                let row = match (readable, write_only) {
+                    (Some(row), _) => row,
+                    (None, Some(_)) => {
+                        call.write_only_selection(&Map::new(), Operation::Delete)?;
+                        Row {
+                            values: [("id".to_string(), Json::String(id.clone()))].into_iter().collect(),
+                            ..Row::default()
+                        }
+                    }
+                    (None, None) => return Err(not_found(&name, &id).into()),
+                };
                 txn.commit().await.map_err(ApiError::from)?;
                 Ok(Some(FieldValue::owned_any(row)))
             }))

@@ -6,8 +6,8 @@ use super::filter::filter_condition;
 use super::{SqlCtx, col};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::model::{AuthAllow, AuthRule, FieldKind, Model, Operation};
-use sea_orm::sea_query::{Condition, Expr, ExprTrait};
+use crate::model::{AuthAllow, AuthRule, FieldKind, Model, Operation, Schema};
+use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Query};
 
 /// What a caller may touch of a table for one operation.
 #[derive(Debug, Clone)]
@@ -21,6 +21,15 @@ pub enum Access {
 }
 
 impl Access {
+    /// Both: rows the two grant alike.
+    pub fn and(self, other: Access) -> Access {
+        match (self, other) {
+            (Access::Denied, _) | (_, Access::Denied) => Access::Denied,
+            (Access::All, a) | (a, Access::All) => a,
+            (Access::Rows(a), Access::Rows(b)) => Access::Rows(Condition::all().add(a).add(b)),
+        }
+    }
+
     /// The predicate to AND into a statement (`1 = 0` when denied).
     pub fn condition(self) -> Condition {
         match self {
@@ -102,6 +111,9 @@ pub fn rules_access(
             let compiled = filter_condition(cx, model, alias, w);
             cx.set_in_rule(was);
             cond = cond.add(compiled?);
+            if let Some(present) = super::filter::profile_values_present(cx, w) {
+                cond = cond.add(present);
+            }
         }
         if cond.is_empty() {
             return Ok(Access::All);
@@ -136,14 +148,20 @@ pub fn denied(cx: &SqlCtx, model: &Model, op: Operation) -> ApiError {
     }
 }
 
-/// Read access of the caller to one guarded field (field-level `@auth`, or the built-in User's
-/// own `email`/`emailVerified`/`roles`) of `model` rows under `alias`: evaluated per row in SQL
-/// like row rules, the field's rules ORed, owner and `where:` conditions included. `None` when
-/// nothing restricts it: the field is not guarded, the caller is admin or the server itself, or
-/// a rule's `where:` is being compiled (rules see every field).
+/// Read access of the caller to one guarded field (field-level `@auth`, a `@belongsTo` whose
+/// inverse `@hasMany` has field rules, or the built-in User's own `email`/`emailVerified`/
+/// `roles`) of `model` rows under `alias`: evaluated per row in SQL like row rules, the field's
+/// rules ORed, owner and `where:` conditions included. `None` when nothing restricts it: the
+/// field is not guarded, the caller is admin or the server itself, or a rule's `where:` is being
+/// compiled (rules see every field).
+///
+/// A relation is one link stored on the `@belongsTo` side, so a rule on either side guards it
+/// from both: the belongsTo's reads (`postId`, `post`) follow the inverse hasMany's rules on the
+/// parent row too, and pages, counts and `some`/`none`/`every` filters through the hasMany skip
+/// children whose link the caller may not read (see [`link_guard`]).
 pub fn field_read_access(cx: &SqlCtx, model: &Model, key: &str, alias: &str) -> ApiResult<Option<Access>> {
     let Some(caller) = cx.caller.filter(|c| !c.is_admin() && !cx.in_rule()) else { return Ok(None) };
-    let Some(field) = guarded_field(model, key) else { return Ok(None) };
+    let Some(field) = guarded_field(cx.schema, model, key) else { return Ok(None) };
     if model.builtin && matches!(field.name.as_str(), "email" | "emailVerified" | "roles") {
         // The user's own.
         return Ok(Some(match caller.user() {
@@ -151,17 +169,59 @@ pub fn field_read_access(cx: &SqlCtx, model: &Model, key: &str, alias: &str) -> 
             None => Access::Denied,
         }));
     }
-    let rules = field.auth.as_deref().unwrap_or(&[]);
-    rules_access(cx, model, alias, Operation::Read, caller, rules).map(Some)
+    let mut access = match &field.auth {
+        Some(rules) => rules_access(cx, model, alias, Operation::Read, caller, rules)?,
+        None => Access::All,
+    };
+    if let FieldKind::BelongsTo(b) = &field.kind {
+        for (parent, has_many) in inverse_guards(cx.schema, model, field) {
+            let rules = has_many.auth.as_deref().unwrap_or_default();
+            let pa = cx.alias();
+            access = access.and(match rules_access(cx, parent, &pa, Operation::Read, caller, rules)? {
+                Access::Rows(cond) => {
+                    let mut parents = Query::select();
+                    parents.expr(col(&pa, "id")).from_as(Alias::new(&parent.table), Alias::new(&pa)).cond_where(cond);
+                    Access::Rows(Condition::all().add(col(alias, &b.column).in_subquery(parents)))
+                }
+                other => other,
+            });
+        }
+    }
+    Ok(Some(access))
+}
+
+/// For rows of `model` reached through a parent's `@hasMany` (whose `@belongsTo` on `model` is
+/// `via`): the predicate that the caller may read each row's link to the parent, `None` when
+/// the link is not guarded for them.
+pub fn link_guard(cx: &SqlCtx, model: &Model, via: &str, alias: &str) -> ApiResult<Option<Condition>> {
+    Ok(field_read_access(cx, model, via, alias)?.map(Access::condition))
 }
 
 /// The guarded field behind `key`: a field name or a belongsTo id field (`authorId`).
-pub fn guarded_field<'m>(model: &'m Model, key: &str) -> Option<&'m crate::model::Field> {
+pub fn guarded_field<'m>(schema: &Schema, model: &'m Model, key: &str) -> Option<&'m crate::model::Field> {
     model
         .fields
         .iter()
         .find(|f| f.name == key || matches!(&f.kind, FieldKind::BelongsTo(b) if b.id_field == key))
-        .filter(|f| field_guarded(model, f))
+        .filter(|f| field_guarded(schema, model, f))
+}
+
+/// The `@hasMany` fields with field rules on the other side of belongsTo `field` of `model`.
+pub fn inverse_guards<'s>(
+    schema: &'s Schema,
+    model: &Model,
+    field: &crate::model::Field,
+) -> Vec<(&'s Model, &'s crate::model::Field)> {
+    let FieldKind::BelongsTo(b) = &field.kind else { return Vec::new() };
+    let Some(parent) = schema.model(&b.target) else { return Vec::new() };
+    parent
+        .fields
+        .iter()
+        .filter(|f| {
+            f.auth.is_some() && matches!(&f.kind, FieldKind::HasMany(h) if h.target == model.name && h.via == field.name)
+        })
+        .map(|f| (parent, f))
+        .collect()
 }
 
 /// The predicate a write must satisfy: the model's rules for `op`, ANDed with the field rules
@@ -221,10 +281,13 @@ pub fn check_order(cx: &SqlCtx, model: &Model, keys: &[super::cursor::OrderKey])
     Ok(())
 }
 
-/// Whether a field is guarded for reading: field-level `@auth`, or one of the built-in User's
-/// own fields. Guarded fields are nullable in the API, so a denied read is a valid `null`.
-pub fn field_guarded(model: &Model, field: &crate::model::Field) -> bool {
-    field.auth.is_some() || (model.builtin && matches!(field.name.as_str(), "email" | "emailVerified" | "roles"))
+/// Whether a field is guarded for reading: field-level `@auth` (on it, or for a `@belongsTo`
+/// on its inverse `@hasMany`), or one of the built-in User's own fields. Guarded fields are
+/// nullable in the API, so a denied read is a valid `null`.
+pub fn field_guarded(schema: &Schema, model: &Model, field: &crate::model::Field) -> bool {
+    field.auth.is_some()
+        || (model.builtin && matches!(field.name.as_str(), "email" | "emailVerified" | "roles"))
+        || !inverse_guards(schema, model, field).is_empty()
 }
 
 /// Whether some caller may be unable to read a row of `model` that exists (a rule with a row

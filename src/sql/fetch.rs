@@ -51,8 +51,9 @@ impl Sel {
 
 /// The columns a selection needs: `id` (relations and cursors hang off it), the selected
 /// scalar fields, the foreign keys of selected `@belongsTo` relations, the order keys, and a
-/// guard column (see [`ColumnSpec::guard`]) per selected guarded field when the caller's rules
-/// apply, so field rules are decided per row by the same statement.
+/// guard column (see [`ColumnSpec::guard`]) per selected guarded field when rows are read for a
+/// caller, so field rules are decided per row by the same statement (a constant for admin: the
+/// row may be shown to another caller, e.g. an auth payload read as the user signing in).
 pub fn needed_columns(cx: &SqlCtx, model: &Model, fields: &[&Sel], order: &[OrderKey]) -> Vec<ColumnSpec> {
     let mut cols: Vec<ColumnSpec> = columns(model)
         .into_iter()
@@ -66,10 +67,10 @@ pub fn needed_columns(cx: &SqlCtx, model: &Model, fields: &[&Sel], order: &[Orde
                 })
         })
         .collect();
-    if cx.caller.is_some_and(|c| !c.is_admin()) {
+    if cx.caller.is_some() {
         for f in fields {
-            if let Some(field) = super::access::guarded_field(model, &f.name) {
-                let spec = ColumnSpec::guard(&field.name);
+            if let Some(field) = super::access::guarded_field(cx.schema, model, &f.name) {
+                let spec = ColumnSpec::guard(model, &field.name);
                 if !cols.iter().any(|c| c.key == spec.key) {
                     cols.push(spec);
                 }
@@ -193,6 +194,14 @@ impl<'a, C: ConnectionTrait + Sync> Loader<'a, C> {
                     continue;
                 }
                 match groups.iter_mut().find(|(k, _, _)| *k == sel.key) {
+                    // Two relations under one response key is invalid GraphQL (fields that
+                    // cannot merge); refuse it rather than answer one with the other's rows.
+                    Some(g) if g.1.name != field.name => {
+                        return Err(ApiError::bad_input(format!(
+                            "\"{}\" selects both {} and {}: give them different aliases",
+                            sel.key, g.1.name, field.name
+                        )));
+                    }
                     Some(g) => g.2.push(sel),
                     None => groups.push((&sel.key, field, vec![sel])),
                 }
@@ -240,7 +249,7 @@ impl<'a, C: ConnectionTrait + Sync> Loader<'a, C> {
                         let parents: Vec<String> = rows.iter().filter_map(|r| r.id().map(str::to_string)).collect();
                         let child_fields: Vec<&Sel> = sels.iter().flat_map(|s| s.node_fields()).collect();
                         let cols = needed_columns(&self.cx, target, &child_fields, &args.order);
-                        let q = grouped_page_query(&self.cx, target, &cols, &fk, &parents, &args)?;
+                        let q = grouped_page_query(&self.cx, target, &cols, (&h.via, &fk), &parents, &args)?;
                         let backend = self.conn.get_database_backend();
                         let mut children: Vec<Row> = Vec::new();
                         let mut owner: Vec<String> = Vec::new();
@@ -255,7 +264,7 @@ impl<'a, C: ConnectionTrait + Sync> Loader<'a, C> {
                         }
                         let mut totals: HashMap<String, i64> = HashMap::new();
                         if sels.iter().any(|s| s.wants("totalCount")) {
-                            let q = grouped_count_query(&self.cx, target, &fk, &parents, &args.filter)?;
+                            let q = grouped_count_query(&self.cx, target, (&h.via, &fk), &parents, &args.filter)?;
                             for r in self.conn.query_all(&q).await? {
                                 totals.insert(r.try_get::<String>("", "__parent")?, r.try_get::<i64>("", "__count")?);
                             }

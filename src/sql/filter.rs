@@ -97,7 +97,7 @@ fn relation_condition(
             };
             let mut cond = Condition::all();
             for (op, sub_filter) in ops {
-                let link = Some((via.as_str(), alias));
+                let link = Some((h.via.as_str(), via.as_str(), alias));
                 cond = cond.add(match op.as_str() {
                     "some" => Expr::exists(subquery(cx, target, sub_filter, link)?),
                     "none" => Expr::not_exists(subquery(cx, target, sub_filter, link)?),
@@ -110,6 +110,9 @@ fn relation_condition(
                             .and_where(col(&a, &via).equals((Alias::new(alias), Alias::new("id"))))
                             .cond_where(inner)
                             .cond_where(readable(cx, target, &a)?);
+                        if let Some(guard) = super::access::link_guard(cx, target, &h.via, &a)? {
+                            q.cond_where(guard);
+                        }
                         Expr::not_exists(q)
                     }
                     other => {
@@ -129,15 +132,24 @@ fn field_read_predicate(cx: &SqlCtx, model: &Model, key: &str, alias: &str) -> A
     Ok(super::access::field_read_access(cx, model, key, alias)?.map(super::access::Access::condition))
 }
 
-/// `SELECT id FROM target WHERE filter`, or, with `link = (fk, parent_alias)`,
-/// `SELECT 1 FROM target WHERE target.fk = parent.id AND filter`.
-fn subquery(cx: &SqlCtx, target: &Model, filter: &GqlValue, link: Option<(&str, &str)>) -> ApiResult<SelectStatement> {
+/// `SELECT id FROM target WHERE filter`, or, with `link = (via, fk, parent_alias)` (a hasMany
+/// through belongsTo `via`), `SELECT 1 FROM target WHERE target.fk = parent.id AND filter`
+/// over the children whose link the caller may read.
+fn subquery(
+    cx: &SqlCtx,
+    target: &Model,
+    filter: &GqlValue,
+    link: Option<(&str, &str, &str)>,
+) -> ApiResult<SelectStatement> {
     let a = cx.alias();
     let mut q = Query::select();
     q.from_as(Alias::new(&target.table), Alias::new(&a));
     match link {
-        Some((fk, parent)) => {
+        Some((via, fk, parent)) => {
             q.expr(Expr::val(1)).and_where(col(&a, fk).equals((Alias::new(parent), Alias::new("id"))));
+            if let Some(guard) = super::access::link_guard(cx, target, via, &a)? {
+                q.cond_where(guard);
+            }
         }
         None => {
             q.expr(col(&a, "id"));
@@ -309,6 +321,34 @@ pub fn needs_missing_value(cx: &SqlCtx, condition: &GqlValue) -> bool {
         }
         _ => false,
     }
+}
+
+/// For a rule's `where:` naming `$user.<field>` placeholders: the condition that the caller's
+/// values are all present (not NULL) in their `users` row, ANDed to the rule so that an empty
+/// profile field, like a missing claim, makes the rule not apply (under `not` too).
+pub fn profile_values_present(cx: &SqlCtx, condition: &GqlValue) -> Option<Expr> {
+    fn collect(v: &GqlValue, out: &mut Vec<String>) {
+        match v {
+            GqlValue::Object(o) => o.values().for_each(|v| collect(v, out)),
+            GqlValue::List(items) => items.iter().for_each(|v| collect(v, out)),
+            GqlValue::String(s) if s.starts_with("$user.") && s != "$user.id" => out.push(s["$user.".len()..].into()),
+            _ => {}
+        }
+    }
+    let mut fields = Vec::new();
+    collect(condition, &mut fields);
+    let users = cx.model("User");
+    let columns: Vec<String> = fields.iter().filter_map(|f| super::column_for(users, f)).map(|c| c.column).collect();
+    if columns.is_empty() {
+        return None;
+    }
+    let me = cx.caller.and_then(|c| c.user()).map(|u| u.id.clone()).unwrap_or_default();
+    let mut q = Query::select();
+    q.expr(Expr::val(1)).from(Alias::new("users")).and_where(Expr::col(Alias::new("id")).eq(me));
+    for c in columns {
+        q.and_where(Expr::col(Alias::new(c)).is_not_null());
+    }
+    Some(Expr::exists(q))
 }
 
 /// Whether a list operand names a placeholder the caller has no value for.

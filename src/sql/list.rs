@@ -184,14 +184,14 @@ pub fn page_query(
     Ok(q)
 }
 
-/// Pages of children for many parents in one statement: rows of `model` whose `fk` is in
-/// `parents`, numbered per parent in list order, at most `limit + 1` each.
-/// Result columns: `cols`, `__parent`, `__rn`.
+/// Pages of children for many parents in one statement: rows of `model` whose belongsTo `via`
+/// (column `fk`) is in `parents` and readable to the caller, numbered per parent in list order,
+/// at most `limit + 1` each. Result columns: `cols`, `__parent`, `__rn`.
 pub fn grouped_page_query(
     cx: &SqlCtx,
     model: &Model,
     cols: &[ColumnSpec],
-    fk: &str,
+    (via, fk): (&str, &str),
     parents: &[String],
     args: &ListArgs,
 ) -> ApiResult<SelectStatement> {
@@ -209,6 +209,9 @@ pub fn grouped_page_query(
     inner.and_where(col(&a, fk).is_in(parents.iter().cloned()));
     inner.cond_where(args.condition(cx, model, &a)?);
     inner.cond_where(readable(cx, model, &a)?);
+    if let Some(link) = super::access::link_guard(cx, model, via, &a)? {
+        inner.cond_where(link);
+    }
     let mut outer = Query::select();
     outer
         .column(Asterisk)
@@ -230,16 +233,20 @@ pub fn count_query(cx: &SqlCtx, model: &Model, filter: &GqlValue, extra: Conditi
     Ok(q)
 }
 
-/// Totals per parent: `SELECT fk AS __parent, COUNT(*) ... GROUP BY fk`.
+/// Totals per parent: `SELECT fk AS __parent, COUNT(*) ... GROUP BY fk` (as in
+/// [`grouped_page_query`]).
 pub fn grouped_count_query(
     cx: &SqlCtx,
     model: &Model,
-    fk: &str,
+    (via, fk): (&str, &str),
     parents: &[String],
     filter: &GqlValue,
 ) -> ApiResult<SelectStatement> {
     let a = cx.alias();
     let mut q = Query::select();
+    if let Some(link) = super::access::link_guard(cx, model, via, &a)? {
+        q.cond_where(link);
+    }
     q.from_as(Alias::new(&model.table), Alias::new(&a))
         .expr_as(col(&a, fk), Alias::new("__parent"))
         .expr_as(Func::count(Expr::col(Asterisk)), Alias::new("__count"))

@@ -31,15 +31,11 @@ pub struct ColumnSpec {
 }
 
 impl ColumnSpec {
-    /// The per-row read decision of guarded field `field`, selected as `__r_<field>`.
-    pub fn guard(field: &str) -> ColumnSpec {
-        ColumnSpec {
-            key: guard_key(field),
-            column: format!("__r_{field}"),
-            ty: ScalarType::Int,
-            list: false,
-            nullable: false,
-        }
+    /// The per-row read decision of guarded field `field` of `model`, selected as `__r<n>` (`n`
+    /// its position: short whatever the field's name, under PostgreSQL's 63-byte identifiers).
+    pub fn guard(model: &Model, field: &str) -> ColumnSpec {
+        let n = model.fields.iter().position(|f| f.name == field).unwrap_or(usize::MAX);
+        ColumnSpec { key: guard_key(field), column: format!("__r{n}"), ty: ScalarType::Int, list: false, nullable: false }
     }
 
     /// For a guard column: the field it decides.

@@ -316,9 +316,11 @@ async fn field_rules_with_conditions_are_decided_per_row() {
         let r = w.as_(Some(&w.b), one, json!({ "id": ids[1] })).await;
         assert_eq!((r["data"]["listing"]["price"].clone(), error_code(&r)), (Value::Null, "FORBIDDEN"));
         assert_eq!(w.as_(Some(&w.b), one, json!({ "id": ids[0] })).await["data"]["listing"]["price"], 10);
-        let nested = "{ bids { nodes { amount listing { title price } } } }";
+        let watch = "mutation($l: ID!) { createWatch(input: {listingId: $l}) { id } }";
+        assert!(w.as_(Some(&w.b), watch, json!({ "l": ids[0] })).await.get("errors").is_none());
+        let nested = "{ watches { nodes { listing { title price } } } }";
         let r = w.as_(None, nested, json!({})).await;
-        assert_eq!(r["data"]["bids"]["nodes"][0]["listing"], json!({ "title": "pub", "price": 10 }), "{r}");
+        assert_eq!(r["data"]["watches"]["nodes"][0]["listing"], json!({ "title": "pub", "price": 10 }), "{r}");
 
         // A filter on the field only matches rows whose field the caller may read.
         let by_price = "{ listings(filter: {price: {eq: 10}}) { totalCount } }";
@@ -346,6 +348,25 @@ async fn field_rules_with_conditions_are_decided_per_row() {
         let probe = "{ listings(filter: {bids: {some: {amount: {eq: 3}}}}) { totalCount } }";
         assert_eq!(w.as_(Some(&w.b), probe, json!({})).await["data"]["listings"]["totalCount"], 0);
         assert_eq!(w.as_(Some(&w.a), probe, json!({})).await["data"]["listings"]["totalCount"], 1);
+        // A relation is one link: the owner-only `Listing.bids` also hides, from the Bid side,
+        // which listing a bid is on (the bid itself stays public).
+        let from_bids = "query($l: ID!) { all: bids { nodes { amount listingId listing { id } } } \
+            on: bids(filter: {listingId: {eq: $l}}) { totalCount } \
+            via: bids(filter: {listing: {title: {eq: \"pub\"}}}) { totalCount } }";
+        let r = w.as_(Some(&w.b), from_bids, json!({ "l": ids[0] })).await;
+        assert_eq!(r["data"]["all"]["nodes"], json!([{ "amount": 3, "listingId": null, "listing": null }]), "{r}");
+        assert_eq!(
+            (r["data"]["on"]["totalCount"].clone(), r["data"]["via"]["totalCount"].clone()),
+            (json!(0), json!(0))
+        );
+        let r = w.as_(Some(&w.a), from_bids, json!({ "id": ids[0], "l": ids[0] })).await;
+        assert_eq!(r["data"]["all"]["nodes"][0]["listingId"], ids[0].as_str(), "{r}");
+        assert_eq!(
+            (r["data"]["on"]["totalCount"].clone(), r["data"]["via"]["totalCount"].clone()),
+            (json!(1), json!(1))
+        );
+        let order = "{ bids(orderBy: [{listingId: ASC}]) { totalCount } }";
+        assert_eq!(error_code(&w.as_(Some(&w.a), order, json!({})).await), "FORBIDDEN");
 
         // A User profile field that is the user's own by a where: condition.
         w.s.data("mutation($u: ID!) { setUserClaims(userId: $u, claims: {}) { id } }", json!({ "u": w.a_id })).await;
@@ -404,6 +425,103 @@ async fn users_update_their_own_profile_within_field_rules() {
             w.s.data("query($id: ID!) { users(filter: {id: {eq: $id}}) { nodes { roles } } }", json!({ "id": w.a_id }))
                 .await;
         assert_eq!(roles["users"]["nodes"][0]["roles"], json!([]), "{roles}");
+        w.s.finish().await;
+    }
+}
+
+/// A guarded belongsTo hides the link from the hasMany side too; results of writes to rows the
+/// caller may not read show only what they wrote; an empty `$user.<field>` never widens a rule;
+/// an admin's own auth payload shows their email and roles.
+#[tokio::test]
+async fn links_write_only_results_and_empty_profile_values() {
+    for backend in backends() {
+        let w = world(backend).await;
+        let mut candidates = Vec::new();
+        for name in ["c1", "c2"] {
+            let r =
+                w.s.data("mutation($n: String!) { createCandidate(input: {name: $n}) { id } }", json!({ "n": name }))
+                    .await;
+            candidates.push(r["createCandidate"]["id"].as_str().unwrap().to_string());
+        }
+        let vote = "mutation($c: ID!) { createVote(input: {candidateId: $c}) { id candidateId } }";
+        for (token, c) in [(&w.a, &candidates[0]), (&w.b, &candidates[1])] {
+            let r = w.as_(Some(token), vote, json!({ "c": c })).await;
+            assert_eq!(r["data"]["createVote"]["candidateId"], c.as_str(), "{backend:?}: {r}");
+        }
+        // B sees only their own vote under the candidates, cannot find A's by filtering, and
+        // sees A's vote without its candidate.
+        let q = "{ candidates(orderBy: [{name: ASC}]) { nodes { name votes { totalCount } } } }";
+        let r = w.as_(Some(&w.b), q, json!({})).await;
+        let totals: Vec<Value> = r["data"]["candidates"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["votes"]["totalCount"].clone())
+            .collect();
+        assert_eq!(totals, vec![json!(0), json!(1)], "{r}");
+        let probe = "query($a: ID!) { candidates(filter: {votes: {some: {voterId: {eq: $a}}}}) { totalCount } }";
+        assert_eq!(w.as_(Some(&w.b), probe, json!({ "a": w.a_id })).await["data"]["candidates"]["totalCount"], 0);
+        assert_eq!(w.as_(Some(&w.a), probe, json!({ "a": w.a_id })).await["data"]["candidates"]["totalCount"], 1);
+        let every = "{ candidates(filter: {votes: {none: {}}}) { nodes { name } } }";
+        assert_eq!(w.as_(Some(&w.b), every, json!({})).await["data"]["candidates"]["nodes"], json!([{ "name": "c1" }]));
+        let r = w.as_(Some(&w.b), "{ votes { totalCount nodes { candidateId } } }", json!({})).await;
+        assert_eq!(r["data"]["votes"]["totalCount"], 2, "{r}");
+        assert_eq!(r["errors"].as_array().map(Vec::len), Some(1), "{r}");
+
+        // Write-only results: the editor may update and delete A's ticket but not read it.
+        let t = w
+            .as_(Some(&w.a), "mutation { createTicket(input: {subject: \"printer on fire\"}) { id } }", json!({}))
+            .await;
+        let ticket = t["data"]["createTicket"]["id"].as_str().unwrap().to_string();
+        let update = |sel: &str| {
+            format!("mutation($id: ID!) {{ updateTicket(id: $id, input: {{status: \"closed\"}}) {{ {sel} }} }}")
+        };
+        let r = w.as_(Some(&w.editor), &update("id subject"), json!({ "id": ticket })).await;
+        assert_eq!(error_code(&r), "FORBIDDEN", "{r}");
+        assert!(
+            r["errors"][0]["message"].as_str().unwrap().contains("select only id, createdAt, updatedAt, status"),
+            "{r}"
+        );
+        let read = "query($id: ID!) { ticket(id: $id) { subject status } }";
+        let seen = w.as_(Some(&w.a), read, json!({ "id": ticket })).await;
+        assert_eq!(
+            seen["data"]["ticket"],
+            json!({ "subject": "printer on fire", "status": null }),
+            "nothing written: {seen}"
+        );
+        let r = w.as_(Some(&w.editor), &update("id status updatedAt"), json!({ "id": ticket })).await;
+        assert_eq!(r["data"]["updateTicket"]["status"], "closed", "{r}");
+        let delete = |sel: &str| format!("mutation($id: ID!) {{ deleteTicket(id: $id) {{ {sel} }} }}");
+        assert_eq!(
+            error_code(&w.as_(Some(&w.editor), &delete("id subject"), json!({ "id": ticket })).await),
+            "FORBIDDEN"
+        );
+        assert_eq!(w.as_(Some(&w.a), read, json!({ "id": ticket })).await["data"]["ticket"]["status"], "closed");
+        let r = w.as_(Some(&w.editor), &delete("id"), json!({ "id": ticket })).await;
+        assert_eq!(r["data"]["deleteTicket"]["id"], ticket.as_str(), "{r}");
+        assert_eq!(w.as_(Some(&w.a), read, json!({ "id": ticket })).await["data"]["ticket"], Value::Null);
+
+        // An empty profile field under `not` matches nothing; once set, other teams' memos.
+        for team in [json!("red"), json!("blue"), Value::Null] {
+            w.s.data("mutation($t: String) { createMemo(input: {team: $t}) { id } }", json!({ "t": team })).await;
+        }
+        let memos = "{ memos(orderBy: [{team: ASC}]) { nodes { team } } }";
+        assert_eq!(w.as_(Some(&w.a), memos, json!({})).await["data"]["memos"]["nodes"], json!([]));
+        w.as_(Some(&w.a), "mutation { updateProfile(input: {displayName: \"red\"}) { id } }", json!({})).await;
+        let r = w.as_(Some(&w.a), memos, json!({})).await;
+        assert_eq!(r["data"]["memos"]["nodes"], json!([{ "team": null }, { "team": "blue" }]), "{r}");
+
+        // An admin user's own payload: email and roles are theirs to read.
+        w.s.data("mutation($u: ID!) { setUserRoles(userId: $u, roles: [\"admin\"]) { id } }", json!({ "u": w.a_id }))
+            .await;
+        let r = w
+            .as_(
+                None,
+                "mutation { signIn(email: \"a@example.com\", password: \"correct horse\") { user { email roles } } }",
+                json!({}),
+            )
+            .await;
+        assert_eq!(r["data"]["signIn"]["user"], json!({ "email": "a@example.com", "roles": ["admin"] }), "{r}");
         w.s.finish().await;
     }
 }

@@ -77,9 +77,17 @@ fn model_block(schema: &Schema, model: &Model) -> String {
         out.push_str(format!("  {}", cells.join(COLUMN_GAP)).trim_end());
         out.push('\n');
     }
-    for field in model.fields.iter().filter(|f| f.auth.is_some()) {
-        out.push_str(&field_line(schema, model, field));
-        out.push('\n');
+    for field in &model.fields {
+        if field.auth.is_some() {
+            out.push_str(&field_line(schema, model, field));
+            out.push('\n');
+        }
+        for (parent, has_many) in crate::sql::access::inverse_guards(schema, model, field) {
+            out.push_str(&format!(
+                "  field {}: read only where {}.{} may be read (one link, guarded from both sides)\n",
+                field.name, parent.name, has_many.name
+            ));
+        }
     }
     out
 }

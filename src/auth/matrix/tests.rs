@@ -276,3 +276,24 @@ fn conditional_field_rules_show_their_condition_for_every_operation() {
     // Reads are decided per row like writes: one group for all three operations.
     assert_eq!(line, "  field notes: create, read, update: signed-in if status = PUBLISHED");
 }
+
+#[test]
+fn a_guarded_has_many_shows_on_the_belongs_to_side() {
+    let s = schema(
+        r#"type Listing @model @auth(rules: [{ allow: public, operations: [read] }, { allow: owner }]) {
+          bids: [Bid!]! @hasMany @auth(rules: [{ allow: owner }])
+        }
+        type Bid @model @auth(rules: [{ allow: public, operations: [read] }]) {
+          listing: Listing! @belongsTo
+          amount: Int!
+        }"#,
+    );
+    let text = permission_matrix(&s);
+    assert!(
+        text.contains("\nBid\n")
+            && text.contains(
+                "  field listing: read only where Listing.bids may be read (one link, guarded from both sides)\n"
+            ),
+        "{text}"
+    );
+}

@@ -22,6 +22,17 @@ pub(super) fn item_input(f: &Fields) -> String {
     input
 }
 
+/// A write the caller may make to a row they may not read (after it, or, for a delete, before):
+/// its result may show only `id` and the fields written, so selecting `{ id note }` without
+/// writing `note` is FORBIDDEN and writes nothing.
+fn write_only(expect: Expect, m: &Model, c: &Caller, id: &str, row: &Item, writes_note: bool) -> Expect {
+    if expect == Expect::Ok && !c.admin && !writes_note && !m.item_may(c, Op::Read, id, row) {
+        refused(FORBIDDEN)
+    } else {
+        expect
+    }
+}
+
 impl Run<'_> {
     /// One write: its outcome against the reference, then the whole data set as admin sees it
     /// (a refused write changed nothing; an accepted one wrote exactly the row expected).
@@ -48,6 +59,7 @@ impl Run<'_> {
                     let it = item(owner);
                     m.item_may(&c, Op::Create, "", &it) && (!writes_note || m.note_may(&c, Op::Create, "", &it))
                 });
+                let expect = write_only(expect, &m, &c, "", &item(owner.clone()), writes_note);
                 let mut input = item_input(f);
                 if let (Some(k), Some(v)) = (&item_key, &sent) {
                     let _ = write!(input, ", {k}: {}", v.as_deref().map(quoted).unwrap_or("null".into()));
@@ -106,7 +118,7 @@ impl Run<'_> {
                     } else if !may(a) {
                         refused(FORBIDDEN)
                     } else {
-                        Expect::Ok
+                        write_only(Expect::Ok, &m, &c, &id, a, writes_note)
                     }
                 } else {
                     refused(NOT_FOUND)
@@ -124,7 +136,7 @@ impl Run<'_> {
                 let expect = match self.st.items.get(&id) {
                     _ if !c.admin && !root_ok(&self.case.item, &c, Op::Delete) => refused(c.denied()),
                     None => refused(NOT_FOUND),
-                    Some(it) if m.item_may(&c, Op::Delete, &id, it) => Expect::Ok,
+                    Some(it) if m.item_may(&c, Op::Delete, &id, it) => write_only(Expect::Ok, &m, &c, &id, it, false),
                     Some(_) => refused(if m.item_readable(&c, &id) { FORBIDDEN } else { NOT_FOUND }),
                 };
                 next.items.remove(&id);
