@@ -49,7 +49,9 @@ pub fn register(builder: SchemaBuilder, user: &Model) -> SchemaBuilder {
         )
         .field(InputValue::new("password", TypeRef::named_nn(TypeRef::STRING)).description("At least 8 characters."));
     for field in profile_fields(user) {
-        if let FieldKind::Scalar(s) = &field.kind {
+        if let FieldKind::Scalar(s) = &field.kind
+            && super::exposed(s)
+        {
             let doc = field.description.clone().unwrap_or_else(|| format!("Profile field {}.", field.name));
             input = input.field(
                 InputValue::new(&field.name, declared_type(s, s.required && s.default.is_none())).description(doc),

@@ -19,7 +19,9 @@ pub fn register(builder: SchemaBuilder, user: &Model) -> SchemaBuilder {
         .description("Profile fields to change: absent fields are unchanged, null clears a field.");
     let mut any = false;
     for field in profile_fields(user) {
-        if let FieldKind::Scalar(s) = &field.kind {
+        if let FieldKind::Scalar(s) = &field.kind
+            && super::exposed(s)
+        {
             let doc = field.description.clone().unwrap_or_else(|| format!("Profile field {}.", field.name));
             input = input.field(InputValue::new(&field.name, declared_type(s, false)).description(doc));
             any = true;
@@ -29,7 +31,7 @@ pub fn register(builder: SchemaBuilder, user: &Model) -> SchemaBuilder {
 }
 
 pub fn mutations(mutation: Object, user: &Model) -> Object {
-    if !profile_fields(user).any(|f| matches!(f.kind, FieldKind::Scalar(_))) {
+    if !profile_fields(user).any(|f| matches!(&f.kind, FieldKind::Scalar(s) if super::exposed(s))) {
         return mutation;
     }
     mutation.field(

@@ -218,7 +218,8 @@ pub fn inverse_guards<'s>(
         .fields
         .iter()
         .filter(|f| {
-            f.auth.is_some() && matches!(&f.kind, FieldKind::HasMany(h) if h.target == model.name && h.via == field.name)
+            f.auth.is_some()
+                && matches!(&f.kind, FieldKind::HasMany(h) if h.target == model.name && h.via == field.name)
         })
         .map(|f| (parent, f))
         .collect()

@@ -35,7 +35,13 @@ impl ColumnSpec {
     /// its position: short whatever the field's name, under PostgreSQL's 63-byte identifiers).
     pub fn guard(model: &Model, field: &str) -> ColumnSpec {
         let n = model.fields.iter().position(|f| f.name == field).unwrap_or(usize::MAX);
-        ColumnSpec { key: guard_key(field), column: format!("__r{n}"), ty: ScalarType::Int, list: false, nullable: false }
+        ColumnSpec {
+            key: guard_key(field),
+            column: format!("__r{n}"),
+            ty: ScalarType::Int,
+            list: false,
+            nullable: false,
+        }
     }
 
     /// For a guard column: the field it decides.
