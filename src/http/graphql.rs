@@ -152,6 +152,15 @@ fn with_codes(mut r: Response) -> Response {
         .map(|e| e.path.clone())
         .collect();
     r.errors.retain(|e| !(e.message.starts_with("internal: non-null") && reported.contains(&e.path)));
+    // The executor leaves a failed non-null root field out of `data`; GraphQL propagates its
+    // null to `data` itself (a nullable one is present as null, so only non-null ones are left out).
+    if let async_graphql::Value::Object(data) = &r.data
+        && r.errors.iter().any(|e| {
+            matches!(e.path.as_slice(), [async_graphql::PathSegment::Field(key)] if !data.contains_key(key.as_str()))
+        })
+    {
+        r.data = async_graphql::Value::Null;
+    }
     for e in &mut r.errors {
         if e.extensions.as_ref().is_some_and(|x| x.get("code").is_some()) {
             continue;

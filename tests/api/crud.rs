@@ -89,11 +89,13 @@ async fn missing_rows_are_not_found() {
         let r = s.gql("mutation($id: ID!) { deletePost(id: $id) { id } }", json!({ "id": missing })).await;
         assert_eq!(error_code(&r), "NOT_FOUND", "{backend:?}: {r}");
         assert_eq!(r["errors"][0]["path"], json!(["deletePost"]), "{r}");
-        // Query errors too, by response key.
-        let r = s.gql("{ bad: posts(first: -1) { totalCount } }", json!({})).await;
+        // Query errors too, by response key; a failed non-null root field nulls `data` (GraphQL
+        // null propagation).
+        let r = s.gql("{ bad: posts(first: -1) { totalCount } good: posts { totalCount } }", json!({})).await;
         assert_eq!(r["errors"][0]["path"], json!(["bad"]), "{r}");
         assert_eq!(r["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{r}");
         assert_eq!(r["errors"].as_array().map(Vec::len), Some(1), "{r}");
+        assert_eq!(r["data"], Value::Null, "{r}");
         s.finish().await;
     }
 }

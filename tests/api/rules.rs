@@ -168,6 +168,10 @@ async fn reads_follow_the_rules_everywhere() {
 
         // A model without @auth is admin-only.
         assert_eq!(error_code(&w.as_(None, "{ secrets { totalCount } }", json!({})).await), "UNAUTHENTICATED");
+        // A refused nullable root field is null beside the others, its error at its path.
+        let r = w.as_(None, "{ s: secret(id: \"x\") { id } notes { totalCount } }", json!({})).await;
+        assert_eq!((r["data"]["s"].clone(), r["errors"][0]["path"].clone()), (Value::Null, json!(["s"])), "{r}");
+        assert!(r["data"]["notes"]["totalCount"].is_number(), "{r}");
         assert_eq!(error_code(&w.as_(Some(&w.a), "{ secrets { totalCount } }", json!({})).await), "FORBIDDEN");
         assert_eq!(w.s.data("{ secrets { totalCount } }", json!({})).await["secrets"]["totalCount"], 0);
         w.s.finish().await;
