@@ -73,8 +73,8 @@ impl Call<'_> {
         Ok(())
     }
 
-    /// The written row as the caller may see it. For a row they may write but not read (a
-    /// write-only form, say), see [`write_only_row`](Self::write_only_row).
+    /// The written row as the caller may see it; of a row they may write but not read (a
+    /// write-only form, say), only what [`write_only_selection`](Self::write_only_selection) allows.
     async fn written_row<C: sea_orm::ConnectionTrait + Sync>(
         &self,
         conn: &C,
@@ -82,25 +82,12 @@ impl Call<'_> {
         written: &Map<String, Json>,
         op: Operation,
     ) -> ApiResult<Row> {
-        match self.loader(conn).find(self.model, id, self.sel.children.iter().collect()).await? {
-            Some(row) => Ok(row),
-            None => self.write_only_row(conn, id, written, op).await,
+        let fields = || self.sel.children.iter().collect();
+        if let Some(row) = self.loader(conn).find(self.model, id, fields()).await? {
+            return Ok(row);
         }
-    }
-
-    /// A row the caller may write but not read: see [`write_only_selection`](Self::write_only_selection).
-    async fn write_only_row<C: sea_orm::ConnectionTrait + Sync>(
-        &self,
-        conn: &C,
-        id: &str,
-        written: &Map<String, Json>,
-        op: Operation,
-    ) -> ApiResult<Row> {
         self.write_only_selection(written, op)?;
-        self.loader(conn)
-            .find_written(self.model, id, self.sel.children.iter().collect())
-            .await?
-            .ok_or_else(|| not_found(&self.model.name, id))
+        self.loader(conn).find_written(self.model, id, fields()).await?.ok_or_else(|| not_found(&self.model.name, id))
     }
 
     /// Of a row the caller may write but not read, only `id`, `createdAt`, `updatedAt` and the
