@@ -529,3 +529,31 @@ async fn links_write_only_results_and_empty_profile_values() {
         w.s.finish().await;
     }
 }
+
+/// A create rule can require that the row pointed at is the caller's (what docs/auth.md
+/// suggests where pointing at others' rows matters).
+#[tokio::test]
+async fn create_rules_can_constrain_the_row_pointed_at() {
+    const SDL: &str = r#"
+        type Thread @model @auth(rules: [{ allow: owner }, { allow: private, operations: [read] }]) { title: String! }
+        type Answer @model @auth(rules: [
+          { allow: private, operations: [read] }
+          { allow: owner, operations: [create], where: { thread: { ownerId: { eq: "$user.id" } } } }
+        ]) { thread: Thread! @belongsTo  body: String! }
+    "#;
+    for backend in backends() {
+        let s = TestServer::start(backend, SDL).await;
+        let (a, _) = user(&s, "a@example.com").await;
+        let (b, _) = user(&s, "b@example.com").await;
+        let t = s.gql_as(Some(&a), "mutation { createThread(input: {title: \"t\"}) { id } }", json!({})).await;
+        let thread = t["data"]["createThread"]["id"].as_str().unwrap().to_string();
+        let answer = "mutation($t: ID!) { createAnswer(input: {threadId: $t, body: \"x\"}) { id } }";
+        let r = s.gql_as(Some(&a), answer, json!({ "t": thread })).await;
+        assert!(r["data"]["createAnswer"]["id"].is_string(), "{backend:?}: {r}");
+        let r = s.gql_as(Some(&b), answer, json!({ "t": thread })).await;
+        assert_eq!(error_code(&r), "FORBIDDEN", "{r}");
+        let n = s.data("{ answers { totalCount } }", json!({})).await;
+        assert_eq!(n["answers"]["totalCount"], 1, "{n}");
+        s.finish().await;
+    }
+}
