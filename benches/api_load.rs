@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use common::{env_num, pct, proc_cpu, start_server};
+use common::{Stats, env_num, pct, pg_cpu, proc_cpu, start_server};
 
 const SCHEMA: &str = include_str!("../tests/api/fixtures/blog.graphql");
 
@@ -46,44 +46,6 @@ impl Workload {
             Self::Nested3 => "3-level nested",
             Self::Create => "create mutation",
         }
-    }
-}
-
-struct Stats {
-    requests: usize,
-    elapsed: Duration,
-    p50: Duration,
-    p99: Duration,
-    /// CPU seconds of the measured process (server, or this process for direct runs).
-    cpu: f64,
-    /// CPU seconds of PostgreSQL backends (0 for SQLite).
-    db_cpu: f64,
-}
-
-impl Stats {
-    fn rps(&self) -> f64 {
-        self.requests as f64 / self.elapsed.as_secs_f64()
-    }
-    fn per_req_us(&self, cpu: f64) -> f64 {
-        cpu * 1e6 / self.requests as f64
-    }
-}
-
-/// PostgreSQL backend processes serving `db`.
-async fn pg_backends(admin: &DatabaseConnection, db: &str) -> Vec<u32> {
-    let q = format!("SELECT pid FROM pg_stat_activity WHERE datname = '{db}' AND backend_type = 'client backend'");
-    let rows =
-        admin.query_all_raw(sea_orm::Statement::from_string(DbBackend::Postgres, q)).await.expect("pg_stat_activity");
-    rows.iter().map(|r| r.try_get::<i32>("", "pid").expect("pid") as u32).collect()
-}
-
-async fn pg_cpu(admin: Option<&DatabaseConnection>, db: &str) -> (f64, Vec<u32>) {
-    match admin {
-        Some(a) => {
-            let pids = pg_backends(a, db).await;
-            (pids.iter().map(|p| proc_cpu(*p)).sum(), pids)
-        }
-        None => (0.0, vec![]),
     }
 }
 
@@ -360,7 +322,7 @@ async fn bench_backend(backend: TestBackend) {
     for w in Workload::ALL.into_iter().filter(|w| only.as_deref().is_none_or(|o| w.name().starts_with(o))) {
         // Direct: this process is the client and the driver (and, for SQLite, the database).
         let (d, dd) = (db.clone(), data.clone());
-        let snap = || async { (proc_cpu(self_pid), pg_cpu(admin.as_ref(), &db_name).await.0) };
+        let snap = || async { (proc_cpu(self_pid), pg_cpu(admin.as_ref(), &db_name).await) };
         let (n, el, lat, (c0, db0)) = drive(
             concurrency,
             seconds,
@@ -377,11 +339,12 @@ async fn bench_backend(backend: TestBackend) {
             p50: pct(&lat, 0.5),
             p99: pct(&lat, 0.99),
             cpu: proc_cpu(self_pid) - c0,
-            db_cpu: pg_cpu(admin.as_ref(), &db_name).await.0 - db0,
+            db_cpu: pg_cpu(admin.as_ref(), &db_name).await - db0,
+            other: 0.0,
         };
         // Over HTTP, through the server process.
         let (cl, sv, dd) = (client.clone(), srv.clone(), data.clone());
-        let snap = || async { (proc_cpu(server_pid), pg_cpu(admin.as_ref(), &db_name).await.0) };
+        let snap = || async { (proc_cpu(server_pid), pg_cpu(admin.as_ref(), &db_name).await) };
         let (n, el, lat, (s0, db0)) = drive(
             concurrency,
             seconds,
@@ -398,7 +361,8 @@ async fn bench_backend(backend: TestBackend) {
             p50: pct(&lat, 0.5),
             p99: pct(&lat, 0.99),
             cpu: proc_cpu(server_pid) - s0,
-            db_cpu: pg_cpu(admin.as_ref(), &db_name).await.0 - db0,
+            db_cpu: pg_cpu(admin.as_ref(), &db_name).await - db0,
+            other: 0.0,
         };
         report(backend, w, &direct, &http);
     }

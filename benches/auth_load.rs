@@ -34,7 +34,7 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use common::{children_cpu, env_num, pct, proc_cpu, proc_stat, start_server};
+use common::{Stats, env_num, pct, pg_cpu, proc_cpu, start_server};
 
 const SCHEMA: &str = r#"
 type Doc @model @auth(rules: [
@@ -106,23 +106,6 @@ fn thread_cpu() -> f64 {
     ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
 }
 
-/// CPU seconds of PostgreSQL for `db` (0 for SQLite): its live client backends, plus what the
-/// postmaster's exited children used (the parallel workers a query starts, and backends that
-/// ended), so that a difference of two readings counts both.
-async fn pg_cpu(admin: Option<&DatabaseConnection>, db: &str) -> f64 {
-    let Some(admin) = admin else { return 0.0 };
-    let q = format!(
-        "SELECT pid, pg_backend_pid() AS me FROM pg_stat_activity \
-         WHERE datname = '{db}' AND backend_type = 'client backend'"
-    );
-    let rows =
-        admin.query_all_raw(sea_orm::Statement::from_string(DbBackend::Postgres, q)).await.expect("pg_stat_activity");
-    let backends: f64 = rows.iter().map(|r| proc_cpu(r.try_get::<i32>("", "pid").expect("pid") as u32)).sum();
-    let me = rows.first().map_or(0, |r| r.try_get::<i32>("", "me").expect("me") as u32);
-    let postmaster = proc_stat(me).get(1).and_then(|p| p.parse::<u32>().ok()).unwrap_or(0);
-    backends + if postmaster > 1 { children_cpu(postmaster) } else { 0.0 }
-}
-
 /// One GraphQL request; returns the whole response.
 async fn gql(client: &reqwest::Client, url: &str, token: Option<&str>, query: &str, vars: Value) -> Value {
     let mut req = client.post(format!("{url}/graphql")).json(&json!({ "query": query, "variables": vars }));
@@ -178,30 +161,6 @@ where
     let elapsed = start.elapsed();
     lat.sort();
     (lat.len(), elapsed, lat)
-}
-
-/// One measured run over HTTP.
-struct Stats {
-    requests: usize,
-    elapsed: Duration,
-    p50: Duration,
-    p99: Duration,
-    /// CPU seconds of the server process.
-    cpu: f64,
-    /// CPU seconds of PostgreSQL backends (0 for SQLite).
-    db_cpu: f64,
-    /// Cores busy with anything but the server, the database backends and this process: other
-    /// work on the machine that competed with the run.
-    other: f64,
-}
-
-impl Stats {
-    fn rps(&self) -> f64 {
-        self.requests as f64 / self.elapsed.as_secs_f64()
-    }
-    fn per_req_us(&self, cpu: f64) -> f64 {
-        cpu * 1e6 / self.requests as f64
-    }
 }
 
 /// What a measured run needs to read the server's and the database's CPU.

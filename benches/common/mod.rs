@@ -1,6 +1,7 @@
-//! What the load benchmarks share: the server process under test, CPU time from /proc,
-//! percentiles and environment knobs.
+//! What the load benchmarks share: the server process under test, CPU time from /proc (the
+//! server's and PostgreSQL's), one run's figures, percentiles and environment knobs.
 
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -28,9 +29,50 @@ pub fn proc_cpu(pid: u32) -> f64 {
 }
 
 /// CPU seconds the exited, reaped children of a process used (cutime + cstime).
-#[allow(dead_code)] // used by one benchmark only
-pub fn children_cpu(pid: u32) -> f64 {
+fn children_cpu(pid: u32) -> f64 {
     stat_seconds(pid, [13, 14])
+}
+
+/// CPU seconds of PostgreSQL for `db` (0 for SQLite): its live client backends, plus what the
+/// postmaster's exited children used (the parallel workers a query starts, and backends that
+/// ended), so that a difference of two readings counts both.
+pub async fn pg_cpu(admin: Option<&DatabaseConnection>, db: &str) -> f64 {
+    let Some(admin) = admin else { return 0.0 };
+    let q = format!(
+        "SELECT pid, pg_backend_pid() AS me FROM pg_stat_activity \
+         WHERE datname = '{db}' AND backend_type = 'client backend'"
+    );
+    let rows =
+        admin.query_all_raw(sea_orm::Statement::from_string(DbBackend::Postgres, q)).await.expect("pg_stat_activity");
+    let backends: f64 = rows.iter().map(|r| proc_cpu(r.try_get::<i32>("", "pid").expect("pid") as u32)).sum();
+    let me = rows.first().map_or(0, |r| r.try_get::<i32>("", "me").expect("me") as u32);
+    let postmaster = proc_stat(me).get(1).and_then(|p| p.parse::<u32>().ok()).unwrap_or(0);
+    backends + if postmaster > 1 { children_cpu(postmaster) } else { 0.0 }
+}
+
+/// One measured run.
+pub struct Stats {
+    pub requests: usize,
+    pub elapsed: Duration,
+    pub p50: Duration,
+    pub p99: Duration,
+    /// CPU seconds of the measured process (the server, or the benchmark for direct runs).
+    pub cpu: f64,
+    /// CPU seconds of PostgreSQL (0 for SQLite).
+    pub db_cpu: f64,
+    /// Cores busy with anything but the server, the database and the benchmark: other work on
+    /// the machine that competed with the run (0 where a benchmark does not measure it).
+    #[allow(dead_code)] // read by one benchmark only
+    pub other: f64,
+}
+
+impl Stats {
+    pub fn rps(&self) -> f64 {
+        self.requests as f64 / self.elapsed.as_secs_f64()
+    }
+    pub fn per_req_us(&self, cpu: f64) -> f64 {
+        cpu * 1e6 / self.requests as f64
+    }
 }
 
 /// The `p` quantile of sorted latencies.
