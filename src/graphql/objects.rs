@@ -7,18 +7,18 @@ use crate::sql::{Connection, Edge, Relation, Row};
 use async_graphql::dynamic::{Field, FieldFuture, FieldValue, InputValue, Object, SchemaBuilder, TypeRef};
 use async_graphql::{Name, Value};
 use serde_json::Value as Json;
+use std::sync::Arc;
 
 pub fn register(builder: SchemaBuilder, ir: &Schema, model: &Model) -> SchemaBuilder {
     let name = &model.name;
     let mut obj = Object::new(name).description(model.description.clone().unwrap_or_else(|| format!("A {name} row.")));
     for field in &model.fields {
         let doc = field.description.clone();
+        let guarded = crate::sql::access::field_guarded(ir, model, field);
         match &field.kind {
             FieldKind::Scalar(s) if exposed(s) => {
-                let key = field.name.clone();
-                let ty = s.ty.clone();
-                let guarded = crate::sql::access::field_guarded(ir, model, field);
-                let model_name = model.name.clone();
+                let value = Arc::new((field.name.clone(), s.ty.clone()));
+                let guard = Guard::new(guarded, model, field, &field.name);
                 let d = doc.unwrap_or_else(|| match s.managed {
                     Some(crate::model::Managed::Id) => "Unique id (UUIDv7), set by the server.".into(),
                     Some(crate::model::Managed::CreatedAt) => "When the row was created.".into(),
@@ -27,17 +27,16 @@ pub fn register(builder: SchemaBuilder, ir: &Schema, model: &Model) -> SchemaBui
                 });
                 obj = obj.field(
                     Field::new(&field.name, declared_type(s, s.required && !guarded), move |ctx| {
-                        let key = key.clone();
-                        let ty = ty.clone();
-                        let model_name = model_name.clone();
+                        let (value, guard) = (value.clone(), guard.clone());
                         FieldFuture::new(async move {
                             let row = ctx.parent_value.try_downcast_ref::<Row>()?;
-                            if guarded && !field_readable(&ctx, &key, row) {
-                                return deny(&ctx, format!("you may not read {model_name}.{key} (field @auth rules)"));
+                            if let Some(denied) = Guard::check(&guard, &ctx, row) {
+                                return denied;
                             }
-                            Ok(match row.values.get(&key) {
+                            let (key, ty) = value.as_ref();
+                            Ok(match row.values.get(key) {
                                 None | Some(Json::Null) => None,
-                                Some(v) => Some(FieldValue::value(to_graphql(v, &ty))),
+                                Some(v) => Some(FieldValue::value(to_graphql(v, ty))),
                             })
                         })
                     })
@@ -46,24 +45,20 @@ pub fn register(builder: SchemaBuilder, ir: &Schema, model: &Model) -> SchemaBui
             }
             FieldKind::Scalar(_) => {}
             FieldKind::BelongsTo(b) => {
-                let key = b.id_field.clone();
-                let guarded = crate::sql::access::field_guarded(ir, model, field);
-                let guard = (model.name.clone(), field.name.clone());
+                let key: Arc<str> = b.id_field.as_str().into();
+                let guard = Guard::new(guarded, model, field, &b.id_field);
                 let ty =
                     if b.required && !guarded { TypeRef::named_nn(TypeRef::ID) } else { TypeRef::named(TypeRef::ID) };
                 obj = obj.field(
                     Field::new(&b.id_field, ty, move |ctx| {
-                        let key = key.clone();
-                        let (model_name, field_name) = guard.clone();
+                        let (key, guard) = (key.clone(), guard.clone());
                         FieldFuture::new(async move {
                             let row = ctx.parent_value.try_downcast_ref::<Row>()?;
-                            if guarded && !field_readable(&ctx, &field_name, row) {
-                                return deny(&ctx, format!("you may not read {model_name}.{key} (field @auth rules)"));
+                            if let Some(denied) = Guard::check(&guard, &ctx, row) {
+                                return denied;
                             }
-                            Ok(Some(FieldValue::value(to_graphql(
-                                row.values.get(&key).unwrap_or(&Json::Null),
-                                &ScalarType::Id,
-                            ))))
+                            let id = row.values.get(key.as_ref()).unwrap_or(&Json::Null);
+                            Ok(Some(FieldValue::value(to_graphql(id, &ScalarType::Id))))
                         })
                     })
                     .description(format!("Id of the related {} (no join needed).", b.target)),
@@ -74,24 +69,22 @@ pub fn register(builder: SchemaBuilder, ir: &Schema, model: &Model) -> SchemaBui
                 } else {
                     TypeRef::named(&b.target)
                 };
-                let (id_key, target) = (b.id_field.clone(), b.target.clone());
-                let guard = (model.name.clone(), field.name.clone());
+                let (id_key, target): (Arc<str>, Arc<str>) = (b.id_field.as_str().into(), b.target.as_str().into());
+                let guard = Guard::new(guarded, model, field, &field.name);
                 obj = obj.field(
                     Field::new(&field.name, ty, move |ctx| {
-                        let (id_key, target) = (id_key.clone(), target.clone());
-                        let (model_name, field_name) = guard.clone();
+                        let (id_key, target, guard) = (id_key.clone(), target.clone(), guard.clone());
                         FieldFuture::new(async move {
                             let row = ctx.parent_value.try_downcast_ref::<Row>()?;
-                            if guarded && !field_readable(&ctx, &field_name, row) {
-                                return deny(
-                                    &ctx,
-                                    format!("you may not read {model_name}.{field_name} (field @auth rules)"),
-                                );
+                            if let Some(denied) = Guard::check(&guard, &ctx, row) {
+                                return denied;
                             }
                             match relation(row, &ctx)? {
                                 Relation::One(Some(r)) => Ok(Some(FieldValue::borrowed_any(r.as_ref()))),
                                 // The key is set but the row did not load: it exists, unreadable.
-                                Relation::One(None) if row.values.get(&id_key).is_some_and(|v| !v.is_null()) => {
+                                Relation::One(None)
+                                    if row.values.get(id_key.as_ref()).is_some_and(|v| !v.is_null()) =>
+                                {
                                     deny(&ctx, format!("you may not read this {target} (@auth rules)"))
                                 }
                                 Relation::One(None) => Ok(None),
@@ -103,19 +96,15 @@ pub fn register(builder: SchemaBuilder, ir: &Schema, model: &Model) -> SchemaBui
                 );
             }
             FieldKind::HasMany(h) => {
-                let guarded = crate::sql::access::field_guarded(ir, model, field);
                 let connection = format!("{}Connection", h.target);
                 let ty = if guarded { TypeRef::named(connection) } else { TypeRef::named_nn(connection) };
-                let guard = (model.name.clone(), field.name.clone());
+                let guard = Guard::new(guarded, model, field, &field.name);
                 let f = Field::new(&field.name, ty, move |ctx| {
-                    let (model_name, field_name) = guard.clone();
+                    let guard = guard.clone();
                     FieldFuture::new(async move {
                         let row = ctx.parent_value.try_downcast_ref::<Row>()?;
-                        if guarded && !field_readable(&ctx, &field_name, row) {
-                            return deny(
-                                &ctx,
-                                format!("you may not read {model_name}.{field_name} (field @auth rules)"),
-                            );
+                        if let Some(denied) = Guard::check(&guard, &ctx, row) {
+                            return denied;
                         }
                         match relation(row, &ctx)? {
                             Relation::Many(c) => Ok(Some(FieldValue::borrowed_any(c))),
@@ -143,13 +132,39 @@ fn deny<'a>(
     Ok(None)
 }
 
-/// Field-level `@auth` (and the built-in User's own fields) for the row being resolved: the
-/// decision computed in SQL with the row (see `sql::fetch::needed_columns`). A row loaded
-/// without one was read by the server for itself or for admin: only admin may see the field.
-fn field_readable(ctx: &async_graphql::dynamic::ResolverContext<'_>, field: &str, row: &Row) -> bool {
-    match row.values.get(&crate::sql::guard_key(field)) {
-        Some(decision) => decision.as_i64() == Some(1),
-        None => ctx.data_opt::<crate::auth::Caller>().is_some_and(crate::auth::Caller::is_admin),
+/// The read check of a guarded field (field-level `@auth`, a guarded relation link, the built-in
+/// User's own fields), built once with the schema: the key of the per-row decision computed in
+/// SQL with the row (see `sql::fetch::needed_columns`), and the message a denied caller gets.
+struct Guard {
+    decision: String,
+    message: String,
+}
+
+impl Guard {
+    /// `shown` is the API field the message names (`authorId` for a belongsTo's id field).
+    fn new(guarded: bool, model: &Model, field: &crate::model::Field, shown: &str) -> Option<Arc<Guard>> {
+        guarded.then(|| {
+            Arc::new(Guard {
+                decision: crate::sql::guard_key(&field.name),
+                message: format!("you may not read {}.{shown} (field @auth rules)", model.name),
+            })
+        })
+    }
+
+    /// For a caller who may not read the field in `row`: the denial to return (null, with
+    /// FORBIDDEN at the field's path). A row loaded without a decision was read by the server
+    /// for itself or for admin: only admin may see the field.
+    fn check<'a>(
+        guard: &Option<Arc<Guard>>,
+        ctx: &async_graphql::dynamic::ResolverContext<'_>,
+        row: &Row,
+    ) -> Option<async_graphql::Result<Option<FieldValue<'a>>>> {
+        let guard = guard.as_ref()?;
+        let readable = match row.values.get(&guard.decision) {
+            Some(decision) => decision.as_i64() == Some(1),
+            None => ctx.data_opt::<crate::auth::Caller>().is_some_and(crate::auth::Caller::is_admin),
+        };
+        (!readable).then(|| deny(ctx, guard.message.clone()))
     }
 }
 
