@@ -255,37 +255,10 @@ where
     SF: std::future::Future<Output = (f64, f64)>,
 {
     let call = Arc::new(call);
-    let run = |secs: f64| {
-        let call = call.clone();
-        async move {
-            let deadline = Instant::now() + Duration::from_secs_f64(secs);
-            let mut tasks = Vec::new();
-            for _ in 0..concurrency {
-                let call = call.clone();
-                tasks.push(tokio::spawn(async move {
-                    let mut lat = Vec::new();
-                    while Instant::now() < deadline {
-                        let t = Instant::now();
-                        call().await;
-                        lat.push(t.elapsed());
-                    }
-                    lat
-                }));
-            }
-            let mut all = Vec::new();
-            for t in tasks {
-                all.extend(t.await.expect("task"));
-            }
-            all
-        }
-    };
-    run(1.0).await;
+    common::drive(concurrency, 1.0, call.clone()).await; // warm-up, not counted
     let base = snapshot().await;
-    let start = Instant::now();
-    let mut lat = run(seconds as f64).await;
-    let elapsed = start.elapsed();
-    lat.sort();
-    (lat.len(), elapsed, lat, base)
+    let (n, elapsed, lat) = common::drive(concurrency, seconds as f64, call).await;
+    (n, elapsed, lat, base)
 }
 
 async fn bench_backend(backend: TestBackend) {

@@ -34,7 +34,7 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use common::{Stats, env_num, pct, pg_cpu, proc_cpu, start_server};
+use common::{Stats, drive, env_num, pct, pg_cpu, proc_cpu, start_server};
 
 const SCHEMA: &str = r#"
 type Doc @model @auth(rules: [
@@ -130,37 +130,6 @@ fn email(i: usize) -> String {
 
 fn password(i: usize) -> String {
     format!("correct horse battery {i}")
-}
-
-/// Runs `call` from `concurrency` tasks for `seconds`; returns the number of calls, the elapsed
-/// time and the sorted latencies.
-async fn drive<F, Fut>(concurrency: usize, seconds: f64, call: Arc<F>) -> (usize, Duration, Vec<Duration>)
-where
-    F: Fn() -> Fut + Send + Sync + 'static,
-    Fut: std::future::Future<Output = ()> + Send,
-{
-    let start = Instant::now();
-    let deadline = start + Duration::from_secs_f64(seconds);
-    let mut tasks = Vec::new();
-    for _ in 0..concurrency {
-        let call = call.clone();
-        tasks.push(tokio::spawn(async move {
-            let mut lat = Vec::new();
-            while Instant::now() < deadline {
-                let t = Instant::now();
-                call().await;
-                lat.push(t.elapsed());
-            }
-            lat
-        }));
-    }
-    let mut lat = Vec::new();
-    for t in tasks {
-        lat.extend(t.await.expect("task"));
-    }
-    let elapsed = start.elapsed();
-    lat.sort();
-    (lat.len(), elapsed, lat)
 }
 
 /// What a measured run needs to read the server's and the database's CPU.

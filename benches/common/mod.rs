@@ -3,7 +3,8 @@
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend};
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 pub fn env_num(name: &str, default: usize) -> usize {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
@@ -73,6 +74,37 @@ impl Stats {
     pub fn per_req_us(&self, cpu: f64) -> f64 {
         cpu * 1e6 / self.requests as f64
     }
+}
+
+/// Runs `call` from `concurrency` tasks for `seconds`; returns the number of calls, the elapsed
+/// time and the sorted latencies.
+pub async fn drive<F, Fut>(concurrency: usize, seconds: f64, call: Arc<F>) -> (usize, Duration, Vec<Duration>)
+where
+    F: Fn() -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    let start = Instant::now();
+    let deadline = start + Duration::from_secs_f64(seconds);
+    let mut tasks = Vec::new();
+    for _ in 0..concurrency {
+        let call = call.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            while Instant::now() < deadline {
+                let t = Instant::now();
+                call().await;
+                lat.push(t.elapsed());
+            }
+            lat
+        }));
+    }
+    let mut lat = Vec::new();
+    for t in tasks {
+        lat.extend(t.await.expect("task"));
+    }
+    let elapsed = start.elapsed();
+    lat.sort();
+    (lat.len(), elapsed, lat)
 }
 
 /// The `p` quantile of sorted latencies.
