@@ -11,7 +11,7 @@ pub mod sessions;
 mod users;
 
 pub use service_key::{JWT_SECRET_FILE, SERVICE_KEY_FILE, load_or_create_secret, load_or_create_service_key};
-pub use users::{Account, AccountKey, create_user, find_account, json_value, set_account_fields};
+pub use users::{Account, AccountKey, NewUser, create_user, find_account, json_value, set_account_fields};
 
 use crate::error::{ApiError, ApiResult};
 use subtle::ConstantTimeEq;

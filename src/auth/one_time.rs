@@ -108,16 +108,12 @@ pub async fn consume<C: ConnectionTrait>(db: &C, token: &str, kind: Kind) -> Api
     let mut u = Query::update();
     u.table("auth_tokens")
         .value("used_at", datetime(t, backend))
-        .and_where(Expr::col("token_hash").eq(hash.clone()))
+        .and_where(Expr::col("token_hash").eq(hash))
         .and_where(Expr::col("kind").eq(kind.as_str()))
         .and_where(Expr::col("used_at").is_null())
-        .and_where(Expr::col("expires_at").gt(datetime(t, backend)));
-    if db.execute(&u).await?.rows_affected() != 1 {
-        return Err(invalid_token());
-    }
-    let mut q = Query::select();
-    q.column("user_id").from("auth_tokens").and_where(Expr::col("token_hash").eq(hash));
-    let row = db.query_one(&q).await?.ok_or_else(invalid_token)?;
+        .and_where(Expr::col("expires_at").gt(datetime(t, backend)))
+        .returning_col("user_id");
+    let row = db.query_one(&u).await?.ok_or_else(invalid_token)?;
     Ok(row.try_get::<String>("", "user_id")?)
 }
 

@@ -119,19 +119,24 @@ pub async fn refresh<C: ConnectionTrait>(db: &C, policy: SessionPolicy, token: &
         return Err(invalid());
     }
     let (id, user_id, family) = (s("id"), s("user_id"), s("family_id"));
-    if at(&row, "rotated_at").is_none() {
-        let mut u = Query::update();
-        u.table("sessions")
-            .value("rotated_at", datetime(t, backend))
-            .and_where(Expr::col("id").eq(id.clone()))
-            .and_where(Expr::col("rotated_at").is_null());
-        if db.execute(&u).await?.rows_affected() == 1 {
-            return start(db, policy, &user_id, Some(&family)).await;
+    // `rotated_at` is set once only (guarded by `IS NULL`), so a value read above is final.
+    let rotated = match at(&row, "rotated_at") {
+        Some(rotated) => rotated,
+        None => {
+            let mut u = Query::update();
+            u.table("sessions")
+                .value("rotated_at", datetime(t, backend))
+                .and_where(Expr::col("id").eq(id.clone()))
+                .and_where(Expr::col("rotated_at").is_null());
+            if db.execute(&u).await?.rows_affected() == 1 {
+                return start(db, policy, &user_id, Some(&family)).await;
+            }
+            // A concurrent refresh rotated it after our read: read the time it set.
+            read_rotated_at(db, &id).await?.unwrap_or(t)
         }
-    }
+    };
     // Already rotated: a concurrent refresh within the grace window succeeds; later reuse means
     // the token leaked, so the whole family is revoked.
-    let rotated = read_rotated_at(db, &id).await?.unwrap_or(t);
     if (t - rotated).num_milliseconds() <= (policy.grace_secs * 1000) as i64 {
         return start(db, policy, &user_id, Some(&family)).await;
     }

@@ -1,4 +1,4 @@
-//! Creating users (the `ferrobase users create` command; sign-up will share it).
+//! Creating users (sign-up and the `ferrobase users create` command) and reading accounts.
 
 use super::password;
 use crate::error::{ApiError, ApiResult};
@@ -10,33 +10,57 @@ use sea_orm::{ConnectionTrait, SqlErr};
 
 /// Creates a user with a password and roles; returns its id.
 pub async fn create_user<C: ConnectionTrait>(db: &C, email: &str, pass: &str, roles: &[String]) -> ApiResult<String> {
-    let email = email.trim().to_lowercase();
-    if !plausible_email(&email) {
-        return Err(ApiError::invalid_field("email", format!("{email:?} is not an email address")));
-    }
-    let backend = db.get_database_backend();
-    let hash = password::hash_new("password", pass.to_string()).await?;
-    let roles_spec =
-        ColumnSpec { key: "roles".into(), column: "roles".into(), ty: ScalarType::String, list: true, nullable: false };
-    let id = uuid::Uuid::now_v7().to_string();
-    let ts = datetime(now(), backend);
-    let mut q = Query::insert();
-    q.into_table("users").columns(["id", "email", "password_hash", "roles", "created_at", "updated_at"]).values_panic(
-        [
-            id.clone().into(),
-            email.clone().into(),
-            hash.into(),
-            bind(&roles_spec, &serde_json::json!(roles), backend)?.into(),
-            ts.clone().into(),
-            ts.into(),
-        ],
-    );
-    match db.execute(&q).await {
-        Ok(_) => Ok(id),
-        Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
-            Err(ApiError::conflict(format!("a user with the email {email} already exists")))
+    NewUser::prepare(email, pass).await?.insert(db, roles).await
+}
+
+/// A checked email and a hashed password, ready to insert: hashing is slow by design, so
+/// callers do it before opening the write transaction the insert runs in.
+pub struct NewUser {
+    email: String,
+    hash: String,
+}
+
+impl NewUser {
+    pub async fn prepare(email: &str, pass: &str) -> ApiResult<NewUser> {
+        let email = email.trim().to_lowercase();
+        if !plausible_email(&email) {
+            return Err(ApiError::invalid_field("email", format!("{email:?} is not an email address")));
         }
-        Err(e) => Err(ApiError::internal(e)),
+        let hash = password::hash_new("password", pass.to_string()).await?;
+        Ok(NewUser { email, hash })
+    }
+
+    /// Inserts the user with `roles`; returns its id (CONFLICT when the email is taken).
+    pub async fn insert<C: ConnectionTrait>(self, db: &C, roles: &[String]) -> ApiResult<String> {
+        let NewUser { email, hash } = self;
+        let backend = db.get_database_backend();
+        let roles_spec = ColumnSpec {
+            key: "roles".into(),
+            column: "roles".into(),
+            ty: ScalarType::String,
+            list: true,
+            nullable: false,
+        };
+        let id = uuid::Uuid::now_v7().to_string();
+        let ts = datetime(now(), backend);
+        let mut q = Query::insert();
+        q.into_table("users")
+            .columns(["id", "email", "password_hash", "roles", "created_at", "updated_at"])
+            .values_panic([
+                id.clone().into(),
+                email.clone().into(),
+                hash.into(),
+                bind(&roles_spec, &serde_json::json!(roles), backend)?.into(),
+                ts.clone().into(),
+                ts.into(),
+            ]);
+        match db.execute(&q).await {
+            Ok(_) => Ok(id),
+            Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+                Err(ApiError::conflict(format!("a user with the email {email} already exists")))
+            }
+            Err(e) => Err(ApiError::internal(e)),
+        }
     }
 }
 

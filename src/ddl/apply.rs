@@ -7,13 +7,10 @@
 //! serializes concurrent instances.
 
 use super::physical;
-use super::{Applied, Change, MigrateError, PG_LOCK_KEY, Plan, history};
+use super::{Applied, Change, MigrateError, Plan, history, lock_schema};
 use crate::model::Schema;
 use anyhow::{Context, anyhow};
-use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, SqliteTransactionMode, Statement,
-    TransactionOptions, TransactionTrait,
-};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, Statement};
 
 pub(super) async fn run(
     db: &DatabaseConnection,
@@ -63,9 +60,7 @@ async fn sqlite_connection_without_fks(db: &DatabaseConnection) -> anyhow::Resul
 }
 
 async fn in_transaction(conn: &DatabaseConnection, plan: &Plan) -> Result<Applied, MigrateError> {
-    let options =
-        TransactionOptions { sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate), ..Default::default() };
-    let txn = conn.begin_with_options(options).await.context("cannot start the migration transaction");
+    let txn = crate::db::begin_write(conn).await.context("cannot start the migration transaction");
     let txn = txn.map_err(MigrateError::Db)?;
     match run_statements(&txn, plan).await {
         Ok(history_id) => {
@@ -81,11 +76,7 @@ async fn in_transaction(conn: &DatabaseConnection, plan: &Plan) -> Result<Applie
 
 async fn run_statements(txn: &DatabaseTransaction, plan: &Plan) -> anyhow::Result<i64> {
     let backend = txn.get_database_backend();
-    if backend == DbBackend::Postgres {
-        txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({PG_LOCK_KEY})"))
-            .await
-            .context("cannot lock the database for the migration")?;
-    }
+    lock_schema(txn).await.context("cannot lock the database for the migration")?;
     if history::last_id(txn).await? != plan.base {
         anyhow::bail!("another migration was applied since this plan was made; make a new plan");
     }

@@ -103,7 +103,13 @@ pub async fn record<C: ConnectionTrait>(
     let mut stmt = Query::insert();
     stmt.into_table(t()).columns([c("applied_at"), c("sdl_hash"), c("plan"), c("snapshot")]);
     stmt.values([applied_at.into(), sdl_hash.into(), plan.into(), snapshot.into()])
-        .context("cannot build the history row")?;
-    db.execute(&stmt).await.context("cannot record the migration in ferrobase_schema_migrations")?;
-    last_id(db).await?.context("the recorded migration is missing")
+        .context("cannot build the history row")?
+        .returning_col(c("id"));
+    let row = db
+        .query_one(&stmt)
+        .await
+        .context("cannot record the migration in ferrobase_schema_migrations")?
+        .context("the recorded migration is missing")?;
+    let id: i32 = row.try_get_by_index(0).context("unexpected id in ferrobase_schema_migrations")?;
+    Ok(i64::from(id))
 }

@@ -20,7 +20,7 @@ mod tests;
 use crate::model::Schema;
 use anyhow::Context;
 use migration::sea_orm_migration::MigratorTrait;
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr};
 use std::fmt;
 
 pub use physical::PhysicalSchema;
@@ -32,13 +32,19 @@ const PG_LOCK_KEY: i64 = 0x6665_7272_6f62_6173; // "ferrobas"
 /// PostgreSQL under an advisory lock, so instances starting together do not race.
 pub async fn migrate_system(db: &DatabaseConnection) -> anyhow::Result<()> {
     let txn = crate::db::begin_write(db).await.context("cannot start the system migrations")?;
-    if db.get_database_backend() == DbBackend::Postgres {
-        txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({PG_LOCK_KEY})"))
-            .await
-            .context("cannot lock the database for the system migrations")?;
-    }
+    lock_schema(&txn).await.context("cannot lock the database for the system migrations")?;
     migration::Migrator::up(&txn, None).await.context("cannot apply the system migrations")?;
     txn.commit().await.context("cannot commit the system migrations")
+}
+
+/// On PostgreSQL, takes the advisory lock that serializes schema changes across instances, held
+/// until the transaction `txn` ends. Nothing to do on SQLite, whose write transaction already
+/// excludes other writers.
+async fn lock_schema(txn: &DatabaseTransaction) -> Result<(), DbErr> {
+    if txn.get_database_backend() == DbBackend::Postgres {
+        txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({PG_LOCK_KEY})")).await?;
+    }
+    Ok(())
 }
 
 /// Computes the plan that makes the model tables follow `schema`. Applies nothing.
@@ -115,11 +121,6 @@ impl Plan {
     /// The changes that need `--allow-destructive`.
     pub fn refused(&self) -> impl Iterator<Item = &Change> {
         self.changes.iter().filter(|c| c.risk != Risk::Safe)
-    }
-
-    /// The physical schema the plan leads to.
-    pub fn desired(&self) -> &PhysicalSchema {
-        &self.desired
     }
 }
 

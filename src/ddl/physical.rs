@@ -221,9 +221,6 @@ fn derive_table(schema: &Schema, model: &Model, backend: DbBackend, problems: &m
         let column = match &field.kind {
             FieldKind::HasMany(_) => continue,
             FieldKind::Scalar(s) => {
-                if system && s.managed.is_some() {
-                    continue;
-                }
                 if s.unique {
                     indexes.insert(vec![s.column.clone()], true);
                 } else if s.index {

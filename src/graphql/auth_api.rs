@@ -2,6 +2,7 @@
 //! `signOutEverywhere`, `changePassword`, `me`, and the admin operations `users`,
 //! `setUserRoles`, `setUserClaims`, `disableUser`.
 
+use super::context::{caller, input_arg, state, string_arg};
 use super::declared_type;
 use super::objects::list_arguments;
 use super::selection::to_sel;
@@ -17,7 +18,7 @@ use async_graphql::Value;
 use async_graphql::dynamic::{
     Field, FieldFuture, FieldValue, InputObject, InputValue, Object, ResolverContext, SchemaBuilder, TypeRef,
 };
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
 /// What `AuthPayload` resolves from.
 struct Payload {
@@ -68,26 +69,14 @@ fn payload_field(name: &str, ty: TypeRef, doc: &str, get: fn(&Payload) -> Value)
     .description(doc)
 }
 
-pub(super) fn state<'a>(ctx: &ResolverContext<'a>) -> ApiResult<&'a Arc<AppState>> {
-    ctx.data::<Arc<AppState>>().map_err(|e| ApiError::internal(e.message))
-}
-
 /// Per-IP and per-account limits of the auth mutations (RATE_LIMITED when spent).
 pub(super) fn rate_limit(ctx: &ResolverContext<'_>, st: &AppState, op: &str, email: &str) -> ApiResult<()> {
     let ip = ctx.data_opt::<crate::auth::ClientIp>().map(|c| c.0);
     st.auth_limits.check(op, ip, email)
 }
 
-pub(super) fn caller<'a>(ctx: &ResolverContext<'a>) -> &'a Caller {
-    ctx.data_opt::<Caller>().unwrap_or(&Caller::Anonymous)
-}
-
 pub(super) fn user_model(st: &AppState) -> &Model {
     st.ir.model("User").expect("the built-in User always exists")
-}
-
-fn string_arg(ctx: &ResolverContext<'_>, name: &str) -> async_graphql::Result<String> {
-    Ok(ctx.args.try_get(name)?.string()?.to_string())
 }
 
 /// A field selection's children named `name` (e.g. `user { ... }` inside the payload).
@@ -136,15 +125,13 @@ pub fn mutations(mutation: Object) -> Object {
                 FieldFuture::new(super::at_path(ctx.ctx, async move {
                     let st = state(&ctx)?;
                     let sel = to_sel(ctx.ctx.field())?;
-                    let mut input = match ctx.args.try_get("input")?.as_value().clone().into_json()? {
-                        serde_json::Value::Object(m) => m,
-                        _ => return Err(ApiError::bad_input("input must be an object").into()),
-                    };
+                    let mut input = input_arg(&ctx)?;
                     let email = input.remove("email").and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
                     rate_limit(&ctx, st, "signUp", &email)?;
                     let pass = input.remove("password").and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+                    let new_user = crate::auth::NewUser::prepare(&email, &pass).await?;
                     let txn = crate::db::begin_write(&st.db).await.map_err(ApiError::from)?;
-                    let id = crate::auth::create_user(&txn, &email, &pass, &[]).await?;
+                    let id = new_user.insert(&txn, &[]).await?;
                     if let Some(f) = profile_fields(user_model(st))
                         .find(|f| input.contains_key(&f.name) && !crate::sql::access::sign_up_may_set(f))
                     {

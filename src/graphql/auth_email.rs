@@ -10,28 +10,18 @@
 
 use crate::app::AppState;
 use crate::auth::one_time::{self, Kind};
-use crate::auth::{AccountKey, Caller, find_account, password, sessions, set_account_fields};
+use crate::auth::{AccountKey, find_account, password, sessions, set_account_fields};
 use crate::error::{ApiError, ApiResult};
 use crate::mail::{Email, password_reset_email, verification_email};
 use crate::model::ScalarType;
 use crate::sql::ColumnSpec;
 use async_graphql::Value;
-use async_graphql::dynamic::{Field, FieldFuture, InputValue, Object, ResolverContext, TypeRef};
+use async_graphql::dynamic::{Field, FieldFuture, InputValue, Object, TypeRef};
 use sea_orm::ConnectionTrait;
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use std::sync::Arc;
 
-fn state<'a>(ctx: &ResolverContext<'a>) -> ApiResult<&'a Arc<AppState>> {
-    ctx.data::<Arc<AppState>>().map_err(|e| ApiError::internal(e.message))
-}
-
-fn caller<'a>(ctx: &ResolverContext<'a>) -> &'a Caller {
-    ctx.data_opt::<Caller>().unwrap_or(&Caller::Anonymous)
-}
-
-fn string_arg(ctx: &ResolverContext<'_>, name: &str) -> async_graphql::Result<String> {
-    Ok(ctx.args.try_get(name)?.string()?.to_string())
-}
+use super::context::{caller, state, string_arg};
 
 fn string(name: &str, doc: &str) -> InputValue {
     InputValue::new(name, TypeRef::named_nn(TypeRef::STRING)).description(doc)

@@ -1,7 +1,7 @@
 //! Filter and ordering inputs: `StringFilter`, ..., `<Model>Filter`, `<Model>ListFilter`,
 //! `<Model>OrderBy`.
 
-use super::{exposed, scalar_name};
+use super::exposed;
 use crate::model::{FieldKind, Model, ScalarType, Schema};
 use async_graphql::dynamic::{InputObject, InputValue, SchemaBuilder, TypeRef};
 
@@ -94,7 +94,7 @@ fn scalar_filter(ty: &ScalarType, list: bool) -> Option<String> {
 }
 
 /// `<Model>Filter`, `<Model>ListFilter` and `<Model>OrderBy`.
-pub fn register_model(builder: SchemaBuilder, _ir: &Schema, model: &Model) -> SchemaBuilder {
+pub fn register_model(builder: SchemaBuilder, model: &Model) -> SchemaBuilder {
     let name = &model.name;
     let mut filter = InputObject::new(format!("{name}Filter"))
         .description(format!("Selects {name} rows: every given field condition must hold; combine with and/or/not."));
@@ -155,6 +155,5 @@ pub fn register_model(builder: SchemaBuilder, _ir: &Schema, model: &Model) -> Sc
             InputValue::new("every", TypeRef::named(&nested))
                 .description("Every related row matches (true when there are none)."),
         );
-    let _ = scalar_name;
     builder.register(filter).register(list).register(order)
 }

@@ -3,6 +3,7 @@
 
 mod auth_api;
 mod auth_email;
+mod context;
 mod filters;
 mod inputs;
 mod objects;
@@ -43,7 +44,7 @@ fn builder(ir: &crate::model::Schema, cfg: &crate::config::Config) -> SchemaBuil
 
     for model in &ir.models {
         builder = objects::register(builder, ir, model);
-        builder = filters::register_model(builder, ir, model);
+        builder = filters::register_model(builder, model);
         if model.builtin {
             continue;
         }

@@ -1,7 +1,8 @@
 //! `updateProfile`: a signed-in user changes their own profile fields (those declared on
 //! `type User`), within the fields' `@auth` rules, like any update of a row they own.
 
-use super::auth_api::{caller, state, user_model};
+use super::auth_api::user_model;
+use super::context::{caller, input_arg, state};
 use super::declared_type;
 use super::selection::to_sel;
 use crate::error::ApiError;
@@ -41,26 +42,22 @@ pub fn mutations(mutation: Object, user: &Model) -> Object {
                 let who = caller(&ctx);
                 let me = who.require_user()?;
                 let user = user_model(st);
-                let input = match ctx.args.try_get("input")?.as_value().clone().into_json()? {
-                    serde_json::Value::Object(m) => m,
-                    _ => return Err(ApiError::bad_input("input must be an object").into()),
-                };
+                let input = input_arg(&ctx)?;
                 if let Some(key) = input.keys().find(|k| !profile_fields(user).any(|f| f.name == **k)) {
                     return Err(ApiError::invalid_field(key, format!("{key} is not a profile field")).into());
                 }
                 let keys: Vec<&str> = input.keys().map(String::as_str).collect();
                 let cx = SqlCtx::for_caller(&st.ir, st.backend(), who);
                 // Your own row, and each written field's update rules: before and as written.
-                let before = access::write_access(&cx, user, &user.table, Operation::Update, &keys)?.condition();
-                let after = access::write_access(&cx, user, "t", Operation::Update, &keys)?.condition();
+                let guard = access::write_access(&cx, user, &user.table, Operation::Update, &keys)?.condition();
                 let txn = crate::db::begin_write(&st.db).await.map_err(ApiError::from)?;
-                if !write::update(&txn, &cx, user, &me.id, &input, before).await? {
+                if !write::update(&txn, &cx, user, &me.id, &input, guard.clone()).await? {
                     return Err(ApiError::forbidden(
                         "the @auth rules of these profile fields do not let you change them",
                     )
                     .into());
                 }
-                if !write::satisfies(&txn, user, &me.id, after).await? {
+                if !write::satisfies(&txn, user, &me.id, guard).await? {
                     return Err(ApiError::forbidden(
                         "your profile as written does not satisfy its fields' @auth update rules",
                     )

@@ -1,6 +1,7 @@
 //! Root fields of each model: `post`, `posts`, `createPost`, `updatePost`, `deletePost`, all run
 //! under the caller's `@auth` rules (compiled into the SQL by `sql::access`).
 
+use super::context::{self, input_arg, string_arg};
 use super::objects::list_arguments;
 use super::selection::to_sel;
 use crate::app::AppState;
@@ -25,8 +26,7 @@ struct Call<'a> {
 /// Common start of every root resolver: the state, the model, the caller and the selection as
 /// request IR.
 fn start<'a>(ctx: &ResolverContext<'a>, model_name: &str) -> ApiResult<Call<'a>> {
-    let state = ctx.data::<Arc<AppState>>().map_err(|e| ApiError::internal(e.message))?;
-    let caller = ctx.data_opt::<Caller>().unwrap_or(&Caller::Anonymous);
+    let (state, caller) = (context::state(ctx)?, context::caller(ctx));
     let model = state.ir.model(model_name).ok_or_else(|| ApiError::internal(format!("no model {model_name}")))?;
     Ok(Call { state, model, caller, sel: to_sel(ctx.ctx.field())? })
 }
@@ -97,12 +97,7 @@ impl Call<'_> {
         let shown =
             |name: &str| matches!(name, "id" | "createdAt" | "updatedAt" | "__typename") || written.contains_key(name);
         let Some(f) = self.sel.children.iter().find(|f| !shown(&f.name)) else { return Ok(()) };
-        let verb = match op {
-            Operation::Create => "create",
-            Operation::Update => "update",
-            Operation::Delete => "delete",
-            Operation::Read => "read",
-        };
+        let verb = op.as_str();
         let mut fields: Vec<&str> = vec!["id", "createdAt", "updatedAt"];
         fields.extend(written.keys().map(String::as_str));
         Err(ApiError::forbidden(format!(
@@ -128,17 +123,6 @@ impl Call<'_> {
     }
 }
 
-fn id_arg(ctx: &ResolverContext<'_>) -> async_graphql::Result<String> {
-    Ok(ctx.args.try_get("id")?.string()?.to_string())
-}
-
-fn input_arg(ctx: &ResolverContext<'_>) -> async_graphql::Result<Map<String, Json>> {
-    match ctx.args.try_get("input")?.as_value().clone().into_json()? {
-        Json::Object(m) => Ok(m),
-        _ => Err(ApiError::bad_input("input must be an object").into()),
-    }
-}
-
 pub fn queries(query: Object, model: &Model) -> Object {
     let name = model.name.clone();
     let single = {
@@ -147,7 +131,7 @@ pub fn queries(query: Object, model: &Model) -> Object {
             let name = n.clone();
             FieldFuture::new(super::at_path(ctx.ctx, async move {
                 let call = start(&ctx, &name)?;
-                let id = id_arg(&ctx)?;
+                let id = string_arg(&ctx, "id")?;
                 let row =
                     call.loader(&call.state.db).by_id(call.model, &id, call.sel.children.iter().collect()).await?;
                 Ok(row.map(FieldValue::owned_any))
@@ -183,7 +167,7 @@ pub fn mutations(mutation: Object, model: &Model) -> Object {
                 let mut input = input_arg(&ctx)?;
                 call.own(&mut input, true)?;
                 let cx = call.cx();
-                let guard = call.write_guard(&cx, "t", Operation::Create, &input)?;
+                let guard = call.write_guard(&cx, &call.model.table, Operation::Create, &input)?;
                 let txn = crate::db::begin_write(&call.state.db).await.map_err(ApiError::from)?;
                 let id = write::insert(&txn, &cx, call.model, &input).await?;
                 if !write::satisfies(&txn, call.model, &id, guard).await? {
@@ -209,17 +193,16 @@ pub fn mutations(mutation: Object, model: &Model) -> Object {
             let name = n.clone();
             FieldFuture::new(super::at_path(ctx.ctx, async move {
                 let call = start(&ctx, &name)?;
-                let (id, mut input) = (id_arg(&ctx)?, input_arg(&ctx)?);
+                let (id, mut input) = (string_arg(&ctx, "id")?, input_arg(&ctx)?);
                 call.own(&mut input, false)?;
                 let cx = call.cx();
                 // The row before must pass the update rules, and the row as written too.
-                let before = call.write_guard(&cx, &call.model.table, Operation::Update, &input)?;
-                let after = call.write_guard(&cx, "t", Operation::Update, &input)?;
+                let guard = call.write_guard(&cx, &call.model.table, Operation::Update, &input)?;
                 let txn = crate::db::begin_write(&call.state.db).await.map_err(ApiError::from)?;
-                if !write::update(&txn, &cx, call.model, &id, &input, before).await? {
+                if !write::update(&txn, &cx, call.model, &id, &input, guard.clone()).await? {
                     return Err(call.missing_or_forbidden(&txn, &id, Operation::Update).await.into());
                 }
-                if !write::satisfies(&txn, call.model, &id, after).await? {
+                if !write::satisfies(&txn, call.model, &id, guard).await? {
                     return Err(ApiError::forbidden(format!(
                         "the {name} as written does not satisfy your @auth update rules"
                     ))
@@ -243,7 +226,7 @@ pub fn mutations(mutation: Object, model: &Model) -> Object {
             let name = n.clone();
             FieldFuture::new(super::at_path(ctx.ctx, async move {
                 let call = start(&ctx, &name)?;
-                let id = id_arg(&ctx)?;
+                let id = string_arg(&ctx, "id")?;
                 let cx = call.cx();
                 let guard = call.write_guard(&cx, &call.model.table, Operation::Delete, &Map::new())?;
                 let txn = crate::db::begin_write(&call.state.db).await.map_err(ApiError::from)?;

@@ -72,6 +72,10 @@ impl Model {
     pub fn field(&self, name: &str) -> Option<&Field> {
         self.fields.iter().find(|f| f.name == name)
     }
+    /// The field behind an API key: a field's name, or a belongsTo's id field (`authorId`).
+    pub fn field_by_key(&self, key: &str) -> Option<&Field> {
+        self.fields.iter().find(|f| f.name == key || matches!(&f.kind, FieldKind::BelongsTo(b) if b.id_field == key))
+    }
     /// Stored columns: scalar fields and belongsTo foreign keys, in field order.
     pub fn scalar_fields(&self) -> impl Iterator<Item = (&Field, &ScalarField)> {
         self.fields.iter().filter_map(|f| match &f.kind {
@@ -211,6 +215,16 @@ pub enum Operation {
 
 impl Operation {
     pub const ALL: [Operation; 4] = [Self::Create, Self::Read, Self::Update, Self::Delete];
+
+    /// As written in `operations: [...]`, and as the verb of messages.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Operation::Create => "create",
+            Operation::Read => "read",
+            Operation::Update => "update",
+            Operation::Delete => "delete",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

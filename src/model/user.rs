@@ -73,7 +73,7 @@ pub(super) fn build_user(cx: &mut Cx, d: &Declared) -> Model {
         name: "User".to_string(),
         single: "user".to_string(),
         plural: "users".to_string(),
-        table: "users".to_string(),
+        table: migration::USERS_TABLE.to_string(),
         fields,
         indexes: Vec::new(),
         auth: None,

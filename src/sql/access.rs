@@ -133,12 +133,7 @@ fn owner_column(model: &Model, field: &str) -> ApiResult<String> {
 
 /// The error for a root operation no rule allows: sign in, or you may not.
 pub fn denied(cx: &SqlCtx, model: &Model, op: Operation) -> ApiError {
-    let verb = match op {
-        Operation::Create => "create",
-        Operation::Read => "read",
-        Operation::Update => "update",
-        Operation::Delete => "delete",
-    };
+    let verb = op.as_str();
     match cx.caller {
         Some(Caller::Anonymous) => ApiError::unauthenticated(format!(
             "sign in to {verb} {} rows (no @auth rule allows anonymous callers)",
@@ -158,12 +153,11 @@ pub fn denied(cx: &SqlCtx, model: &Model, op: Operation) -> ApiError {
 /// A relation is one link stored on the `@belongsTo` side, so a rule on either side guards it
 /// from both: the belongsTo's reads (`postId`, `post`) follow the inverse hasMany's rules on the
 /// parent row too, and pages, counts and `some`/`none`/`every` filters through the hasMany skip
-/// children whose link the caller may not read (see [`link_guard`]).
+/// children whose link the caller may not read (see [`field_read_condition`]).
 pub fn field_read_access(cx: &SqlCtx, model: &Model, key: &str, alias: &str) -> ApiResult<Option<Access>> {
     let Some(caller) = cx.caller.filter(|c| !c.is_admin() && !cx.in_rule()) else { return Ok(None) };
     let Some(field) = guarded_field(cx.schema, model, key) else { return Ok(None) };
-    if model.builtin && matches!(field.name.as_str(), "email" | "emailVerified" | "roles") {
-        // The user's own.
+    if users_own(model, field) {
         return Ok(Some(match caller.user() {
             Some(u) => Access::Rows(Condition::all().add(col(alias, "id").eq(u.id.clone()))),
             None => Access::Denied,
@@ -190,39 +184,47 @@ pub fn field_read_access(cx: &SqlCtx, model: &Model, key: &str, alias: &str) -> 
     Ok(Some(access))
 }
 
-/// For rows of `model` reached through a parent's `@hasMany` (whose `@belongsTo` on `model` is
-/// `via`): the predicate that the caller may read each row's link to the parent, `None` when
-/// the link is not guarded for them.
-pub fn link_guard(cx: &SqlCtx, model: &Model, via: &str, alias: &str) -> ApiResult<Option<Condition>> {
-    Ok(field_read_access(cx, model, via, alias)?.map(Access::condition))
+/// The read rule of a guarded field as a predicate on `model` rows under `alias` (for a
+/// client filter on it, or for rows reached through a `@hasMany` whose `@belongsTo` is `key`:
+/// the caller must be able to read each row's link); `None` when it is not guarded for them.
+pub fn field_read_condition(cx: &SqlCtx, model: &Model, key: &str, alias: &str) -> ApiResult<Option<Condition>> {
+    Ok(field_read_access(cx, model, key, alias)?.map(Access::condition))
+}
+
+/// The caller's read predicate on `model` rows under `alias`. Inside a rule's own condition,
+/// rows are not restricted again: rules see all rows.
+pub fn readable(cx: &SqlCtx, model: &Model, alias: &str) -> ApiResult<Condition> {
+    if cx.in_rule() {
+        return Ok(Condition::all());
+    }
+    Ok(access(cx, model, alias, Operation::Read)?.condition())
 }
 
 /// The guarded field behind `key`: a field name or a belongsTo id field (`authorId`).
 pub fn guarded_field<'m>(schema: &Schema, model: &'m Model, key: &str) -> Option<&'m crate::model::Field> {
-    model
-        .fields
-        .iter()
-        .find(|f| f.name == key || matches!(&f.kind, FieldKind::BelongsTo(b) if b.id_field == key))
-        .filter(|f| field_guarded(schema, model, f))
+    model.field_by_key(key).filter(|f| field_guarded(schema, model, f))
 }
 
 /// The `@hasMany` fields with field rules on the other side of belongsTo `field` of `model`.
 pub fn inverse_guards<'s>(
     schema: &'s Schema,
-    model: &Model,
-    field: &crate::model::Field,
-) -> Vec<(&'s Model, &'s crate::model::Field)> {
-    let FieldKind::BelongsTo(b) = &field.kind else { return Vec::new() };
-    let Some(parent) = schema.model(&b.target) else { return Vec::new() };
-    parent
-        .fields
-        .iter()
-        .filter(|f| {
-            f.auth.is_some()
-                && matches!(&f.kind, FieldKind::HasMany(h) if h.target == model.name && h.via == field.name)
-        })
-        .map(|f| (parent, f))
-        .collect()
+    model: &'s Model,
+    field: &'s crate::model::Field,
+) -> impl Iterator<Item = (&'s Model, &'s crate::model::Field)> {
+    let parent = match &field.kind {
+        FieldKind::BelongsTo(b) => schema.model(&b.target),
+        _ => None,
+    };
+    parent.into_iter().flat_map(move |parent| {
+        parent
+            .fields
+            .iter()
+            .filter(move |f| {
+                f.auth.is_some()
+                    && matches!(&f.kind, FieldKind::HasMany(h) if h.target == model.name && h.via == field.name)
+            })
+            .map(move |f| (parent, f))
+    })
 }
 
 /// The predicate a write must satisfy: the model's rules for `op`, ANDed with the field rules
@@ -235,11 +237,7 @@ pub fn write_access(cx: &SqlCtx, model: &Model, alias: &str, op: Operation, writ
     };
     let Some(caller) = cx.caller.filter(|c| !c.is_admin()) else { return Ok(Access::All) };
     for key in written {
-        let field = model
-            .fields
-            .iter()
-            .find(|f| f.name == *key || matches!(&f.kind, FieldKind::BelongsTo(b) if b.id_field == *key));
-        if let Some(rules) = field.and_then(|f| f.auth.as_deref()) {
+        if let Some(rules) = model.field_by_key(key).and_then(|f| f.auth.as_deref()) {
             match rules_access(cx, model, alias, op, caller, rules)? {
                 Access::Denied => return Ok(Access::Denied),
                 Access::All => {}
@@ -282,13 +280,16 @@ pub fn check_order(cx: &SqlCtx, model: &Model, keys: &[super::cursor::OrderKey])
     Ok(())
 }
 
+/// The built-in User's `email`, `emailVerified` and `roles`: readable by that user only.
+fn users_own(model: &Model, field: &crate::model::Field) -> bool {
+    model.builtin && matches!(field.name.as_str(), "email" | "emailVerified" | "roles")
+}
+
 /// Whether a field is guarded for reading: field-level `@auth` (on it, or for a `@belongsTo`
 /// on its inverse `@hasMany`), or one of the built-in User's own fields. Guarded fields are
 /// nullable in the API, so a denied read is a valid `null`.
 pub fn field_guarded(schema: &Schema, model: &Model, field: &crate::model::Field) -> bool {
-    field.auth.is_some()
-        || (model.builtin && matches!(field.name.as_str(), "email" | "emailVerified" | "roles"))
-        || !inverse_guards(schema, model, field).is_empty()
+    field.auth.is_some() || users_own(model, field) || inverse_guards(schema, model, field).next().is_some()
 }
 
 /// Whether some caller may be unable to read a row of `model` that exists (a rule with a row

@@ -3,7 +3,7 @@
 
 use super::{SqlCtx, columns};
 use crate::error::ApiError;
-use crate::model::{FieldKind, Model};
+use crate::model::Model;
 use sea_orm::{DbErr, RuntimeErr, SqlErr};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,11 +65,5 @@ fn unique_fields(model: &Model, msg: &str, e: &DbErr) -> Vec<String> {
         cols = inner.split(", ").map(str::to_string).collect();
     }
     let specs = columns(model);
-    cols.iter()
-        .filter_map(|c| specs.iter().find(|s| &s.column == c).map(|s| s.key.clone()))
-        .map(|k| match model.field(&k).map(|f| &f.kind) {
-            Some(FieldKind::Scalar(_)) | None => k,
-            _ => k,
-        })
-        .collect()
+    cols.iter().filter_map(|c| specs.iter().find(|s| &s.column == c).map(|s| s.key.clone())).collect()
 }

@@ -2,9 +2,10 @@
 //! selection in one statement for all parent rows at once (per-parent pages via window
 //! functions). The statement count depends on the query's shape, never on the row count.
 
+use super::access::readable;
 use super::cursor::OrderKey;
 use super::list::{
-    ListArgs, PageLimits, count_query, grouped_count_query, grouped_page_query, page_query, readable, select_columns,
+    ListArgs, PageLimits, count_query, grouped_count_query, grouped_page_query, page_query, select_columns,
 };
 use super::rows::decode;
 use super::{ColumnSpec, Connection, Relation, Row, SqlCtx, col, columns};
@@ -55,17 +56,20 @@ impl Sel {
 /// caller, so field rules are decided per row by the same statement (a constant for admin: the
 /// row may be shown to another caller, e.g. an auth payload read as the user signing in).
 pub fn needed_columns(cx: &SqlCtx, model: &Model, fields: &[&Sel], order: &[OrderKey]) -> Vec<ColumnSpec> {
+    // Each selected field's own key, and a selected belongsTo relation's foreign key.
+    let wanted: Vec<&str> = fields
+        .iter()
+        .flat_map(|f| {
+            let fk = match model.field(&f.name).map(|x| &x.kind) {
+                Some(FieldKind::BelongsTo(b)) => Some(b.id_field.as_str()),
+                _ => None,
+            };
+            std::iter::once(f.name.as_str()).chain(fk)
+        })
+        .collect();
     let mut cols: Vec<ColumnSpec> = columns(model)
         .into_iter()
-        .filter(|c| {
-            c.key == "id"
-                || order.iter().any(|k| k.spec.key == c.key)
-                || fields.iter().any(|f| {
-                    f.name == c.key
-                        || matches!(model.field(&f.name).map(|x| &x.kind),
-                            Some(FieldKind::BelongsTo(b)) if b.id_field == c.key)
-                })
-        })
+        .filter(|c| c.key == "id" || order.iter().any(|k| k.spec.key == c.key) || wanted.contains(&c.key.as_str()))
         .collect();
     if cx.caller.is_some() {
         for f in fields {
@@ -103,11 +107,12 @@ impl<'a, C: ConnectionTrait + Sync> Loader<'a, C> {
         Self { conn, cx: SqlCtx::for_caller(schema, conn.get_database_backend(), caller), limits }
     }
 
-    /// Refuses a root read that no rule allows this caller (rather than an empty answer).
-    fn check_root(&self, model: &Model) -> ApiResult<()> {
-        match super::access::access(&self.cx, model, "t", crate::model::Operation::Read)? {
+    /// The caller's read predicate on a root read of `model` under `alias`; a caller no read
+    /// rule applies to at all is refused (rather than given an empty answer).
+    fn root_rows(&self, model: &Model, alias: &str) -> ApiResult<Condition> {
+        match super::access::access(&self.cx, model, alias, crate::model::Operation::Read)? {
             super::access::Access::Denied => Err(super::access::denied(&self.cx, model, crate::model::Operation::Read)),
-            _ => Ok(()),
+            access => Ok(access.condition()),
         }
     }
 
@@ -118,16 +123,17 @@ impl<'a, C: ConnectionTrait + Sync> Loader<'a, C> {
 
     /// A list query (`posts(...)`): one page, its relations, and `totalCount` when selected.
     pub async fn list(&self, model: &Model, sel: &Sel) -> ApiResult<Connection> {
-        self.check_root(model)?;
+        let a = self.cx.alias();
+        let readable_rows = self.root_rows(model, &a)?;
         let args = ListArgs::parse(model, &sel.args, self.limits)?;
         super::access::check_order(&self.cx, model, &args.order)?;
         let fields = sel.node_fields();
         let cols = needed_columns(&self.cx, model, &fields, &args.order);
-        let q = page_query(&self.cx, model, &cols, &args, Condition::all())?;
+        let q = page_query(&self.cx, model, &cols, &args, (&a, readable_rows.clone()))?;
         let rows = self.rows(&cols, &q).await?;
         let mut page = args.assemble(rows);
         if sel.wants("totalCount") {
-            let q = count_query(&self.cx, model, &args.filter, Condition::all())?;
+            let q = count_query(&self.cx, model, &args.filter, (&a, readable_rows))?;
             let row = self.conn.query_one(&q).await?.ok_or_else(|| ApiError::internal("COUNT returned no row"))?;
             page.total_count = Some(row.try_get::<i64>("", "__count")?);
         }
@@ -142,33 +148,40 @@ impl<'a, C: ConnectionTrait + Sync> Loader<'a, C> {
     /// One row by id with the relations `fields` select; `None` when missing or unreadable. A
     /// caller no read rule applies to at all gets an error (a root query).
     pub async fn by_id(&self, model: &Model, id: &str, fields: Vec<&Sel>) -> ApiResult<Option<Row>> {
-        self.check_root(model)?;
-        self.find(model, id, fields).await
+        let a = self.cx.alias();
+        let readable_rows = self.root_rows(model, &a)?;
+        self.find_where(model, id, fields, &a, Some(readable_rows)).await
     }
 
     /// Like [`by_id`](Self::by_id), but `None` (never an error) when the caller may not read the
     /// row: for writes, whose callers may hold write rules without read rules.
     pub async fn find(&self, model: &Model, id: &str, fields: Vec<&Sel>) -> ApiResult<Option<Row>> {
-        self.find_where(model, id, fields, true).await
-    }
-
-    /// The row a caller just wrote under a write rule that does not let them read it: its own
-    /// fields (field rules still apply), no relations.
-    pub async fn find_written(&self, model: &Model, id: &str, fields: Vec<&Sel>) -> ApiResult<Option<Row>> {
-        let own: Vec<&Sel> = fields
-            .into_iter()
-            .filter(|f| matches!(model.field(&f.name).map(|x| &x.kind), Some(FieldKind::Scalar(_))))
-            .collect();
-        self.find_where(model, id, own, false).await
-    }
-
-    async fn find_where(&self, model: &Model, id: &str, fields: Vec<&Sel>, row_rules: bool) -> ApiResult<Option<Row>> {
         let a = self.cx.alias();
+        let readable_rows = readable(&self.cx, model, &a)?;
+        self.find_where(model, id, fields, &a, Some(readable_rows)).await
+    }
+
+    /// The row a caller just wrote under a write rule that does not let them read it: its
+    /// stored fields (scalars and belongsTo ids; field rules still apply), no relations.
+    pub async fn find_written(&self, model: &Model, id: &str, fields: Vec<&Sel>) -> ApiResult<Option<Row>> {
+        let own: Vec<&Sel> = fields.into_iter().filter(|f| super::column_for(model, &f.name).is_some()).collect();
+        self.find_where(model, id, own, &self.cx.alias(), None).await
+    }
+
+    /// Row `id` under `alias`, restricted by `readable_rows` (built for that alias) if given.
+    async fn find_where(
+        &self,
+        model: &Model,
+        id: &str,
+        fields: Vec<&Sel>,
+        a: &str,
+        readable_rows: Option<Condition>,
+    ) -> ApiResult<Option<Row>> {
         let cols = needed_columns(&self.cx, model, &fields, &[]);
-        let mut q = select_columns(&self.cx, model, &cols, &a)?;
-        q.and_where(col(&a, "id").eq(id.to_string()));
-        if row_rules {
-            q.cond_where(readable(&self.cx, model, &a)?);
+        let mut q = select_columns(&self.cx, model, &cols, a)?;
+        q.and_where(col(a, "id").eq(id.to_string()));
+        if let Some(rows) = readable_rows {
+            q.cond_where(rows);
         }
         let rows = self.rows(&cols, &q).await?;
         Ok(self.load_relations(model, rows, fields).await?.into_iter().next())
@@ -214,7 +227,7 @@ impl<'a, C: ConnectionTrait + Sync> Loader<'a, C> {
                             .iter()
                             .filter_map(|r| r.values.get(&b.id_field).and_then(|v| v.as_str()).map(str::to_string))
                             .collect();
-                        let mut by_id: HashMap<String, Row> = HashMap::new();
+                        let mut by_id: HashMap<String, std::sync::Arc<Row>> = HashMap::new();
                         if !ids.is_empty() {
                             let a = self.cx.alias();
                             let child_fields: Vec<&Sel> = sels.iter().flat_map(|s| s.children.iter()).collect();
@@ -224,13 +237,13 @@ impl<'a, C: ConnectionTrait + Sync> Loader<'a, C> {
                             q.cond_where(readable(&self.cx, target, &a)?);
                             let parents = self.rows(&cols, &q).await?;
                             for p in self.load_relations(target, parents, child_fields).await? {
-                                by_id.insert(p.id().unwrap_or_default().to_string(), p);
+                                by_id.insert(p.id().unwrap_or_default().to_string(), std::sync::Arc::new(p));
                             }
                         }
                         for r in rows.iter_mut() {
                             let parent =
                                 r.values.get(&b.id_field).and_then(|v| v.as_str()).and_then(|id| by_id.get(id));
-                            r.relations.insert(key.to_string(), Relation::One(parent.cloned().map(Box::new)));
+                            r.relations.insert(key.to_string(), Relation::One(parent.cloned()));
                         }
                     }
                     FieldKind::HasMany(h) => {

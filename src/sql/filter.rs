@@ -22,7 +22,8 @@ pub fn filter_condition(cx: &SqlCtx, model: &Model, alias: &str, filter: &GqlVal
     let mut cond = Condition::all();
     for (key, value) in obj {
         let key = key.as_str();
-        if value == &GqlValue::Null && matches!(key, "and" | "or" | "not") {
+        if value == &GqlValue::Null {
+            // `{title: null}`, `{not: null}`: no condition.
             continue;
         }
         match key {
@@ -46,22 +47,17 @@ pub fn filter_condition(cx: &SqlCtx, model: &Model, alias: &str, filter: &GqlVal
 }
 
 fn field_condition(cx: &SqlCtx, model: &Model, alias: &str, key: &str, value: &GqlValue) -> ApiResult<Condition> {
-    if value == &GqlValue::Null {
-        // `{title: null}`: no condition on the field.
-        return Ok(Condition::all());
-    }
-    if let Some(spec) = column_for(model, key) {
-        let cond = column_condition(cx, &spec, alias, value)?;
-        // A field the caller may not read cannot be probed by filtering on it either.
-        return Ok(match field_read_predicate(cx, model, key, alias)? {
-            Some(guard) => cond.add(guard),
-            None => cond,
-        });
-    }
-    let field =
-        model.field(key).ok_or_else(|| ApiError::bad_input(format!("{}Filter has no field {key}", model.name)))?;
-    let cond = relation_condition(cx, alias, key, field, value)?;
-    Ok(match field_read_predicate(cx, model, key, alias)? {
+    let cond = match column_for(model, key) {
+        Some(spec) => column_condition(cx, &spec, alias, value)?,
+        None => {
+            let field = model
+                .field(key)
+                .ok_or_else(|| ApiError::bad_input(format!("{}Filter has no field {key}", model.name)))?;
+            relation_condition(cx, alias, key, field, value)?
+        }
+    };
+    // A field the caller may not read cannot be probed by filtering on it either.
+    Ok(match super::access::field_read_condition(cx, model, key, alias)? {
         Some(guard) => cond.add(guard),
         None => cond,
     })
@@ -79,9 +75,6 @@ fn relation_condition(
     match &field.kind {
         FieldKind::BelongsTo(b) => {
             // The parent row must match: fk IN (SELECT id FROM parent WHERE ...).
-            if value == &GqlValue::Null {
-                return Ok(Condition::all());
-            }
             let target = cx.model(&b.target);
             let sub = subquery(cx, target, value, None)?;
             Ok(Condition::all().add(col(alias, &b.column).in_subquery(sub)))
@@ -109,8 +102,8 @@ fn relation_condition(
                             .from_as(Alias::new(&target.table), Alias::new(&a))
                             .and_where(col(&a, &via).equals((Alias::new(alias), Alias::new("id"))))
                             .cond_where(inner)
-                            .cond_where(readable(cx, target, &a)?);
-                        if let Some(guard) = super::access::link_guard(cx, target, &h.via, &a)? {
+                            .cond_where(super::access::readable(cx, target, &a)?);
+                        if let Some(guard) = super::access::field_read_condition(cx, target, &h.via, &a)? {
                             q.cond_where(guard);
                         }
                         Expr::not_exists(q)
@@ -124,12 +117,6 @@ fn relation_condition(
         }
         FieldKind::Scalar(_) => Err(ApiError::bad_input(format!("{key} cannot be filtered"))),
     }
-}
-
-/// The read rule of a guarded field (field-level `@auth`, or the built-in User's own fields) as
-/// a predicate on the row, for a client filter; `None` when the field is not guarded.
-fn field_read_predicate(cx: &SqlCtx, model: &Model, key: &str, alias: &str) -> ApiResult<Option<Condition>> {
-    Ok(super::access::field_read_access(cx, model, key, alias)?.map(super::access::Access::condition))
 }
 
 /// `SELECT id FROM target WHERE filter`, or, with `link = (via, fk, parent_alias)` (a hasMany
@@ -147,7 +134,7 @@ fn subquery(
     match link {
         Some((via, fk, parent)) => {
             q.expr(Expr::val(1)).and_where(col(&a, fk).equals((Alias::new(parent), Alias::new("id"))));
-            if let Some(guard) = super::access::link_guard(cx, target, via, &a)? {
+            if let Some(guard) = super::access::field_read_condition(cx, target, via, &a)? {
                 q.cond_where(guard);
             }
         }
@@ -156,26 +143,13 @@ fn subquery(
         }
     }
     q.cond_where(filter_condition(cx, target, &a, filter)?);
-    q.cond_where(readable(cx, target, &a)?);
+    q.cond_where(super::access::readable(cx, target, &a)?);
     Ok(q)
-}
-
-/// The caller's read predicate on a table a client filter reaches into (a filter must not
-/// reveal rows the caller cannot read). Inside a rule's own condition, rows are not
-/// restricted again: rules see all rows.
-fn readable(cx: &SqlCtx, target: &Model, alias: &str) -> ApiResult<Condition> {
-    if cx.in_rule() {
-        return Ok(Condition::all());
-    }
-    Ok(super::access::access(cx, target, alias, crate::model::Operation::Read)?.condition())
 }
 
 /// Compiles one `<Type>Filter` object on a column.
 fn column_condition(cx: &SqlCtx, spec: &ColumnSpec, alias: &str, ops: &GqlValue) -> ApiResult<Condition> {
     let GqlValue::Object(ops) = ops else {
-        if ops == &GqlValue::Null {
-            return Ok(Condition::all());
-        }
         return Err(ApiError::invalid_field(&spec.key, format!("{}: expected a filter object", spec.key)));
     };
     if spec.list || spec.ty == ScalarType::Json {
@@ -192,12 +166,7 @@ fn operator(cx: &SqlCtx, spec: &ColumnSpec, alias: &str, op: &str, v: &GqlValue)
     let c = col(alias, &spec.column);
     let mut json = v.clone().into_json().map_err(ApiError::internal)?;
     if cx.in_rule() {
-        let resolved = match (op, resolve_placeholders(cx, &json)?) {
-            // `notIn` a list with a value the caller lacks: fail closed, as `ne` does.
-            ("notIn", Resolved::Literal(_)) if has_missing(cx, &json) => Resolved::Missing,
-            (_, r) => r,
-        };
-        match resolved {
+        match resolve_placeholders(cx, &json)? {
             Resolved::Literal(v) => json = v,
             Resolved::Missing => return Ok(always(false)),
             Resolved::UserColumn(column) => return user_column_compare(cx, c, op, &column),
@@ -261,14 +230,15 @@ fn operator(cx: &SqlCtx, spec: &ColumnSpec, alias: &str, op: &str, v: &GqlValue)
 /// A rule operand after placeholder substitution.
 enum Resolved {
     Literal(Json),
-    /// A placeholder with no value for this caller: the comparison is false.
+    /// A placeholder with no value for this caller. Rules naming one do not apply (see
+    /// [`needs_missing_value`]), so this is only a fail-closed fallback: the comparison is false.
     Missing,
     /// `$user.<field>`: compared with the caller's own row in `users`.
     UserColumn(String),
 }
 
 /// `"$user.id"`, `"$claims.<name>"` → the caller's values; `"$user.<field>"` → a column of the
-/// caller's `users` row. Lists substitute item by item (items without a value drop out).
+/// caller's `users` row. Lists substitute item by item (a list with a missing item is missing).
 fn resolve_placeholders(cx: &SqlCtx, v: &Json) -> ApiResult<Resolved> {
     let user = cx.caller.and_then(|c| c.user());
     Ok(match v {
@@ -296,7 +266,7 @@ fn resolve_placeholders(cx: &SqlCtx, v: &Json) -> ApiResult<Resolved> {
             for item in items {
                 match resolve_placeholders(cx, item)? {
                     Resolved::Literal(v) => out.push(v),
-                    Resolved::Missing => {}
+                    Resolved::Missing => return Ok(Resolved::Missing),
                     Resolved::UserColumn(_) => {
                         return Err(ApiError::internal("`$user.<field>` is not supported inside a list"));
                     }
@@ -349,14 +319,6 @@ pub fn profile_values_present(cx: &SqlCtx, condition: &GqlValue) -> Option<Expr>
         q.and_where(Expr::col(Alias::new(c)).is_not_null());
     }
     Some(Expr::exists(q))
-}
-
-/// Whether a list operand names a placeholder the caller has no value for.
-fn has_missing(cx: &SqlCtx, v: &Json) -> bool {
-    match v {
-        Json::Array(items) => items.iter().any(|i| matches!(resolve_placeholders(cx, i), Ok(Resolved::Missing))),
-        _ => false,
-    }
 }
 
 /// `column <op> (SELECT <user column> FROM users WHERE id = <caller>)`.

@@ -1,6 +1,6 @@
 //! List arguments (`filter`, `orderBy`, `first`/`after`, `last`/`before`) → statements.
 
-use super::access::Access;
+use super::access::{Access, readable};
 use super::cursor::{self, OrderKey};
 use super::filter::{as_list, filter_condition};
 use super::{ColumnSpec, Connection, Edge, Row, SqlCtx, col, column_for};
@@ -138,11 +138,6 @@ fn order_keys(model: &Model, order_by: Option<&GqlValue>) -> ApiResult<Vec<Order
     Ok(keys)
 }
 
-/// The caller's read predicate on `model` rows under `alias`.
-pub fn readable(cx: &SqlCtx, model: &Model, alias: &str) -> ApiResult<Condition> {
-    Ok(super::access::access(cx, model, alias, crate::model::Operation::Read)?.condition())
-}
-
 /// `SELECT <cols> FROM table AS alias`. A guard column (see [`super::fetch::needed_columns`])
 /// becomes `CASE WHEN <the field's read rules> THEN 1 ELSE 0 END`.
 pub fn select_columns(cx: &SqlCtx, model: &Model, cols: &[ColumnSpec], alias: &str) -> ApiResult<SelectStatement> {
@@ -162,22 +157,22 @@ pub fn select_columns(cx: &SqlCtx, model: &Model, cols: &[ColumnSpec], alias: &s
     Ok(q)
 }
 
-/// A top-level page: `SELECT ... WHERE filter AND cursor ORDER BY keys LIMIT n+1`.
+/// A top-level page: `SELECT ... WHERE filter AND cursor AND readable ORDER BY keys LIMIT
+/// n+1`, the table under alias `a` and `readable` the caller's read predicate built for it.
 pub fn page_query(
     cx: &SqlCtx,
     model: &Model,
     cols: &[ColumnSpec],
     args: &ListArgs,
-    extra: Condition,
+    (a, readable): (&str, Condition),
 ) -> ApiResult<SelectStatement> {
-    let a = cx.alias();
-    let mut q = select_columns(cx, model, cols, &a)?;
-    q.cond_where(args.condition(cx, model, &a)?.add(extra));
-    q.cond_where(readable(cx, model, &a)?);
+    let mut q = select_columns(cx, model, cols, a)?;
+    q.cond_where(args.condition(cx, model, a)?);
+    q.cond_where(readable);
     for k in &args.order {
         match k.sql_order(args.backward) {
-            (order, Some(nulls)) => q.order_by_expr_with_nulls(col(&a, &k.spec.column), order, nulls),
-            (order, None) => q.order_by_expr(col(&a, &k.spec.column), order),
+            (order, Some(nulls)) => q.order_by_expr_with_nulls(col(a, &k.spec.column), order, nulls),
+            (order, None) => q.order_by_expr(col(a, &k.spec.column), order),
         };
     }
     q.limit(args.limit + 1);
@@ -209,7 +204,7 @@ pub fn grouped_page_query(
     inner.and_where(col(&a, fk).is_in(parents.iter().cloned()));
     inner.cond_where(args.condition(cx, model, &a)?);
     inner.cond_where(readable(cx, model, &a)?);
-    if let Some(link) = super::access::link_guard(cx, model, via, &a)? {
+    if let Some(link) = super::access::field_read_condition(cx, model, via, &a)? {
         inner.cond_where(link);
     }
     let mut outer = Query::select();
@@ -222,14 +217,19 @@ pub fn grouped_page_query(
     Ok(outer)
 }
 
-/// `SELECT COUNT(*) FROM table WHERE filter` (cursors do not narrow a total).
-pub fn count_query(cx: &SqlCtx, model: &Model, filter: &GqlValue, extra: Condition) -> ApiResult<SelectStatement> {
-    let a = cx.alias();
+/// `SELECT COUNT(*) FROM table WHERE filter AND readable` (cursors do not narrow a total), as
+/// [`page_query`].
+pub fn count_query(
+    cx: &SqlCtx,
+    model: &Model,
+    filter: &GqlValue,
+    (a, readable): (&str, Condition),
+) -> ApiResult<SelectStatement> {
     let mut q = Query::select();
-    q.from_as(Alias::new(&model.table), Alias::new(&a))
+    q.from_as(Alias::new(&model.table), Alias::new(a))
         .expr_as(Func::count(Expr::col(Asterisk)), Alias::new("__count"))
-        .cond_where(filter_condition(cx, model, &a, filter)?.add(extra))
-        .cond_where(readable(cx, model, &a)?);
+        .cond_where(filter_condition(cx, model, a, filter)?)
+        .cond_where(readable);
     Ok(q)
 }
 
@@ -244,7 +244,7 @@ pub fn grouped_count_query(
 ) -> ApiResult<SelectStatement> {
     let a = cx.alias();
     let mut q = Query::select();
-    if let Some(link) = super::access::link_guard(cx, model, via, &a)? {
+    if let Some(link) = super::access::field_read_condition(cx, model, via, &a)? {
         q.cond_where(link);
     }
     q.from_as(Alias::new(&model.table), Alias::new(&a))

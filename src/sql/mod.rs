@@ -106,7 +106,8 @@ impl Row {
 
 #[derive(Debug, Clone)]
 pub enum Relation {
-    One(Option<Box<Row>>),
+    /// Shared: many child rows may point at one parent.
+    One(Option<std::sync::Arc<Row>>),
     Many(Connection),
 }
 

@@ -156,12 +156,13 @@ pub async fn update<C: ConnectionTrait>(
     Ok(res.rows_affected() > 0)
 }
 
-/// Whether the row `id` matches `pred` (built with alias `t`): the check of a row as written.
+/// Whether the row `id` matches `pred` (built with the table's name as its alias, as for
+/// [`update`] and [`delete`]): the check of a row as written.
 pub async fn satisfies<C: ConnectionTrait>(conn: &C, model: &Model, id: &str, pred: Condition) -> ApiResult<bool> {
     let mut q = Query::select();
     q.expr(Expr::val(1))
-        .from_as(Alias::new(&model.table), Alias::new("t"))
-        .and_where(col("t", "id").eq(id.to_string()))
+        .from(Alias::new(&model.table))
+        .and_where(col(&model.table, "id").eq(id.to_string()))
         .cond_where(pred);
     Ok(conn.query_one(&q).await?.is_some())
 }

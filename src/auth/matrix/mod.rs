@@ -263,8 +263,8 @@ fn field_line(schema: &Schema, model: &Model, field: &Field) -> String {
     for op in FIELD_OPS {
         let text = field_op_text(schema, model, rules, op);
         match groups.iter_mut().find(|(t, _)| *t == text) {
-            Some((_, ops)) => ops.push(op_name(op)),
-            None => groups.push((text, vec![op_name(op)])),
+            Some((_, ops)) => ops.push(op.as_str()),
+            None => groups.push((text, vec![op.as_str()])),
         }
     }
     let parts: Vec<String> = groups.iter().map(|(text, ops)| format!("{}: {text}", ops.join(", "))).collect();
@@ -304,13 +304,4 @@ fn field_op_text(schema: &Schema, model: &Model, rules: &[AuthRule], op: Operati
         })
         .collect();
     texts.join(" or ")
-}
-
-fn op_name(op: Operation) -> &'static str {
-    match op {
-        Operation::Create => "create",
-        Operation::Read => "read",
-        Operation::Update => "update",
-        Operation::Delete => "delete",
-    }
 }

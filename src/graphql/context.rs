@@ -1,0 +1,29 @@
+//! What every resolver reads from its context: the app state, the caller, arguments.
+
+use crate::app::AppState;
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+use async_graphql::dynamic::ResolverContext;
+use serde_json::{Map, Value as Json};
+use std::sync::Arc;
+
+pub fn state<'a>(ctx: &ResolverContext<'a>) -> ApiResult<&'a Arc<AppState>> {
+    ctx.data::<Arc<AppState>>().map_err(|e| ApiError::internal(e.message))
+}
+
+/// The request's caller (anonymous when the request carried no credentials).
+pub fn caller<'a>(ctx: &ResolverContext<'a>) -> &'a Caller {
+    ctx.data_opt::<Caller>().unwrap_or(&Caller::Anonymous)
+}
+
+pub fn string_arg(ctx: &ResolverContext<'_>, name: &str) -> async_graphql::Result<String> {
+    Ok(ctx.args.try_get(name)?.string()?.to_string())
+}
+
+/// The `input` argument as a JSON object.
+pub fn input_arg(ctx: &ResolverContext<'_>) -> async_graphql::Result<Map<String, Json>> {
+    match ctx.args.try_get("input")?.as_value().clone().into_json()? {
+        Json::Object(m) => Ok(m),
+        _ => Err(ApiError::bad_input("input must be an object").into()),
+    }
+}
