@@ -2,7 +2,7 @@
 //! `signOutEverywhere`, `changePassword`, `me`, and the admin operations `users`,
 //! `setUserRoles`, `setUserClaims`, `disableUser`.
 
-use super::context::{caller, input_arg, state, string_arg};
+use super::context::{caller, input_arg, on_parent, state, string_arg};
 use super::declared_type;
 use super::objects::list_arguments;
 use super::selection::to_sel;
@@ -36,10 +36,7 @@ pub fn register(builder: SchemaBuilder, user: &Model) -> SchemaBuilder {
         .field(payload_field("expiresAt", TypeRef::named_nn("DateTime"), "When the access token expires.", |p| Value::from(p.expires_at.clone())))
         .field(
             Field::new("user", TypeRef::named_nn("User"), |ctx| {
-                FieldFuture::new(async move {
-                    let p = ctx.parent_value.try_downcast_ref::<Payload>()?;
-                    Ok(Some(FieldValue::borrowed_any(&p.user)))
-                })
+                on_parent(&ctx, |p: &Payload| Ok(Some(FieldValue::borrowed_any(&p.user))))
             })
             .description("The signed-in user."),
         );
@@ -63,10 +60,7 @@ pub fn register(builder: SchemaBuilder, user: &Model) -> SchemaBuilder {
 }
 
 fn payload_field(name: &str, ty: TypeRef, doc: &str, get: fn(&Payload) -> Value) -> Field {
-    Field::new(name, ty, move |ctx| {
-        FieldFuture::new(async move { Ok(Some(get(ctx.parent_value.try_downcast_ref::<Payload>()?))) })
-    })
-    .description(doc)
+    Field::new(name, ty, move |ctx| on_parent(&ctx, |p: &Payload| Ok(Some(get(p).into())))).description(doc)
 }
 
 /// Per-IP and per-account limits of the auth mutations (RATE_LIMITED when spent).

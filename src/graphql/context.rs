@@ -3,7 +3,7 @@
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use async_graphql::dynamic::ResolverContext;
+use async_graphql::dynamic::{FieldFuture, FieldValue, ResolverContext};
 use serde_json::{Map, Value as Json};
 use std::sync::Arc;
 
@@ -25,5 +25,18 @@ pub fn input_arg(ctx: &ResolverContext<'_>) -> async_graphql::Result<Map<String,
     match ctx.args.try_get("input")?.as_value().clone().into_json()? {
         Json::Object(m) => Ok(m),
         _ => Err(ApiError::bad_input("input must be an object").into()),
+    }
+}
+
+/// Resolves a field of an object from its parent value, with nothing to wait for: a ready
+/// future (no allocation; output fields run once per field per row).
+pub fn on_parent<'a, T: std::any::Any>(
+    ctx: &ResolverContext<'a>,
+    answer: impl FnOnce(&'a T) -> async_graphql::Result<Option<FieldValue<'a>>>,
+) -> FieldFuture<'a> {
+    let parent: &'a FieldValue<'a> = ctx.parent_value;
+    match parent.try_downcast_ref::<T>().and_then(answer) {
+        Ok(value) => FieldFuture::Value(value),
+        Err(e) => FieldFuture::new(async move { Err::<Option<FieldValue<'a>>, _>(e) }),
     }
 }

@@ -1,13 +1,15 @@
 //! Output types: `<Model>`, `<Model>Connection`, `<Model>Edge`.
 
+use super::context::on_parent;
 use super::{declared_type, exposed};
 use crate::error::ApiError;
 use crate::model::{FieldKind, Model, ScalarType, Schema};
 use crate::sql::{Connection, Edge, Relation, Row};
-use async_graphql::dynamic::{Field, FieldFuture, FieldValue, InputValue, Object, SchemaBuilder, TypeRef};
+use async_graphql::dynamic::{
+    Field, FieldFuture, FieldValue, InputValue, Object, ResolverContext, SchemaBuilder, TypeRef,
+};
 use async_graphql::{Name, Value};
 use serde_json::Value as Json;
-use std::sync::Arc;
 
 pub fn register(builder: SchemaBuilder, ir: &Schema, model: &Model) -> SchemaBuilder {
     let name = &model.name;
@@ -17,7 +19,7 @@ pub fn register(builder: SchemaBuilder, ir: &Schema, model: &Model) -> SchemaBui
         let guarded = crate::sql::access::field_guarded(ir, model, field);
         match &field.kind {
             FieldKind::Scalar(s) if exposed(s) => {
-                let value = Arc::new((field.name.clone(), s.ty.clone()));
+                let (key, ty) = (field.name.clone(), s.ty.clone());
                 let guard = Guard::new(guarded, model, field, &field.name);
                 let d = doc.unwrap_or_else(|| match s.managed {
                     Some(crate::model::Managed::Id) => "Unique id (UUIDv7), set by the server.".into(),
@@ -27,16 +29,10 @@ pub fn register(builder: SchemaBuilder, ir: &Schema, model: &Model) -> SchemaBui
                 });
                 obj = obj.field(
                     Field::new(&field.name, declared_type(s, s.required && !guarded), move |ctx| {
-                        let (value, guard) = (value.clone(), guard.clone());
-                        FieldFuture::new(async move {
-                            let row = ctx.parent_value.try_downcast_ref::<Row>()?;
-                            if let Some(denied) = Guard::check(&guard, &ctx, row) {
-                                return denied;
-                            }
-                            let (key, ty) = value.as_ref();
-                            Ok(match row.values.get(key) {
+                        on_row(&ctx, &guard, |row| {
+                            Ok(match row.values.get(&key) {
                                 None | Some(Json::Null) => None,
-                                Some(v) => Some(FieldValue::value(to_graphql(v, ty))),
+                                Some(v) => Some(FieldValue::value(to_graphql(v, &ty))),
                             })
                         })
                     })
@@ -45,19 +41,14 @@ pub fn register(builder: SchemaBuilder, ir: &Schema, model: &Model) -> SchemaBui
             }
             FieldKind::Scalar(_) => {}
             FieldKind::BelongsTo(b) => {
-                let key: Arc<str> = b.id_field.as_str().into();
+                let key = b.id_field.clone();
                 let guard = Guard::new(guarded, model, field, &b.id_field);
                 let ty =
                     if b.required && !guarded { TypeRef::named_nn(TypeRef::ID) } else { TypeRef::named(TypeRef::ID) };
                 obj = obj.field(
                     Field::new(&b.id_field, ty, move |ctx| {
-                        let (key, guard) = (key.clone(), guard.clone());
-                        FieldFuture::new(async move {
-                            let row = ctx.parent_value.try_downcast_ref::<Row>()?;
-                            if let Some(denied) = Guard::check(&guard, &ctx, row) {
-                                return denied;
-                            }
-                            let id = row.values.get(key.as_ref()).unwrap_or(&Json::Null);
+                        on_row(&ctx, &guard, |row| {
+                            let id = row.values.get(&key).unwrap_or(&Json::Null);
                             Ok(Some(FieldValue::value(to_graphql(id, &ScalarType::Id))))
                         })
                     })
@@ -69,22 +60,15 @@ pub fn register(builder: SchemaBuilder, ir: &Schema, model: &Model) -> SchemaBui
                 } else {
                     TypeRef::named(&b.target)
                 };
-                let (id_key, target): (Arc<str>, Arc<str>) = (b.id_field.as_str().into(), b.target.as_str().into());
+                let (id_key, target) = (b.id_field.clone(), b.target.clone());
                 let guard = Guard::new(guarded, model, field, &field.name);
                 obj = obj.field(
                     Field::new(&field.name, ty, move |ctx| {
-                        let (id_key, target, guard) = (id_key.clone(), target.clone(), guard.clone());
-                        FieldFuture::new(async move {
-                            let row = ctx.parent_value.try_downcast_ref::<Row>()?;
-                            if let Some(denied) = Guard::check(&guard, &ctx, row) {
-                                return denied;
-                            }
+                        on_row(&ctx, &guard, |row| {
                             match relation(row, &ctx)? {
                                 Relation::One(Some(r)) => Ok(Some(FieldValue::borrowed_any(r.as_ref()))),
                                 // The key is set but the row did not load: it exists, unreadable.
-                                Relation::One(None)
-                                    if row.values.get(id_key.as_ref()).is_some_and(|v| !v.is_null()) =>
-                                {
+                                Relation::One(None) if row.values.get(&id_key).is_some_and(|v| !v.is_null()) => {
                                     deny(&ctx, format!("you may not read this {target} (@auth rules)"))
                                 }
                                 Relation::One(None) => Ok(None),
@@ -100,16 +84,9 @@ pub fn register(builder: SchemaBuilder, ir: &Schema, model: &Model) -> SchemaBui
                 let ty = if guarded { TypeRef::named(connection) } else { TypeRef::named_nn(connection) };
                 let guard = Guard::new(guarded, model, field, &field.name);
                 let f = Field::new(&field.name, ty, move |ctx| {
-                    let guard = guard.clone();
-                    FieldFuture::new(async move {
-                        let row = ctx.parent_value.try_downcast_ref::<Row>()?;
-                        if let Some(denied) = Guard::check(&guard, &ctx, row) {
-                            return denied;
-                        }
-                        match relation(row, &ctx)? {
-                            Relation::Many(c) => Ok(Some(FieldValue::borrowed_any(c))),
-                            Relation::One(_) => Err(ApiError::internal("relation shape mismatch").into()),
-                        }
+                    on_row(&ctx, &guard, |row| match relation(row, &ctx)? {
+                        Relation::Many(c) => Ok(Some(FieldValue::borrowed_any(c))),
+                        Relation::One(_) => Err(ApiError::internal("relation shape mismatch").into()),
                     })
                 })
                 .description(doc.unwrap_or_else(|| format!("The related {} rows, as a page.", h.target)));
@@ -132,6 +109,19 @@ fn deny<'a>(
     Ok(None)
 }
 
+/// Resolves a field of the row being resolved (see [`on_parent`]); when `guard` denies the
+/// caller the field in this row, the answer is null with FORBIDDEN at the field's path.
+fn on_row<'a>(
+    ctx: &ResolverContext<'a>,
+    guard: &Option<Guard>,
+    answer: impl FnOnce(&'a Row) -> async_graphql::Result<Option<FieldValue<'a>>>,
+) -> FieldFuture<'a> {
+    on_parent(ctx, |row: &'a Row| match guard {
+        Some(g) if !g.readable(ctx, row) => deny(ctx, g.message.clone()),
+        _ => answer(row),
+    })
+}
+
 /// The read check of a guarded field (field-level `@auth`, a guarded relation link, the built-in
 /// User's own fields), built once with the schema: the key of the per-row decision computed in
 /// SQL with the row (see `sql::fetch::needed_columns`), and the message a denied caller gets.
@@ -142,29 +132,20 @@ struct Guard {
 
 impl Guard {
     /// `shown` is the API field the message names (`authorId` for a belongsTo's id field).
-    fn new(guarded: bool, model: &Model, field: &crate::model::Field, shown: &str) -> Option<Arc<Guard>> {
-        guarded.then(|| {
-            Arc::new(Guard {
-                decision: crate::sql::guard_key(&field.name),
-                message: format!("you may not read {}.{shown} (field @auth rules)", model.name),
-            })
+    fn new(guarded: bool, model: &Model, field: &crate::model::Field, shown: &str) -> Option<Guard> {
+        guarded.then(|| Guard {
+            decision: crate::sql::guard_key(&field.name),
+            message: format!("you may not read {}.{shown} (field @auth rules)", model.name),
         })
     }
 
-    /// For a caller who may not read the field in `row`: the denial to return (null, with
-    /// FORBIDDEN at the field's path). A row loaded without a decision was read by the server
-    /// for itself or for admin: only admin may see the field.
-    fn check<'a>(
-        guard: &Option<Arc<Guard>>,
-        ctx: &async_graphql::dynamic::ResolverContext<'_>,
-        row: &Row,
-    ) -> Option<async_graphql::Result<Option<FieldValue<'a>>>> {
-        let guard = guard.as_ref()?;
-        let readable = match row.values.get(&guard.decision) {
+    /// Whether the caller may read the field in `row`. A row loaded without a decision was read
+    /// by the server for itself or for admin: only admin may see the field.
+    fn readable(&self, ctx: &ResolverContext<'_>, row: &Row) -> bool {
+        match row.values.get(&self.decision) {
             Some(decision) => decision.as_i64() == Some(1),
             None => ctx.data_opt::<crate::auth::Caller>().is_some_and(crate::auth::Caller::is_admin),
-        };
-        (!readable).then(|| deny(ctx, guard.message.clone()))
+        }
     }
 }
 
@@ -212,8 +193,7 @@ fn connection(model: &Model) -> Object {
         .description(format!("A page of {name} rows."))
         .field(
             Field::new("edges", TypeRef::named_nn_list_nn(format!("{name}Edge")), |ctx| {
-                FieldFuture::new(async move {
-                    let c = ctx.parent_value.try_downcast_ref::<Connection>()?;
+                on_parent(&ctx, |c: &Connection| {
                     Ok(Some(FieldValue::list(c.edges.iter().map(|e| FieldValue::borrowed_any(e)))))
                 })
             })
@@ -221,8 +201,7 @@ fn connection(model: &Model) -> Object {
         )
         .field(
             Field::new("nodes", TypeRef::named_nn_list_nn(name), |ctx| {
-                FieldFuture::new(async move {
-                    let c = ctx.parent_value.try_downcast_ref::<Connection>()?;
+                on_parent(&ctx, |c: &Connection| {
                     Ok(Some(FieldValue::list(c.edges.iter().map(|e| FieldValue::borrowed_any(&e.row)))))
                 })
             })
@@ -230,19 +209,15 @@ fn connection(model: &Model) -> Object {
         )
         .field(
             Field::new("pageInfo", TypeRef::named_nn("PageInfo"), |ctx| {
-                FieldFuture::new(async move {
-                    let c = ctx.parent_value.try_downcast_ref::<Connection>()?;
-                    Ok(Some(FieldValue::borrowed_any(c)))
-                })
+                on_parent(&ctx, |c: &Connection| Ok(Some(FieldValue::borrowed_any(c))))
             })
             .description("Cursors and whether more pages exist."),
         )
         .field(
             Field::new("totalCount", TypeRef::named_nn(TypeRef::INT), |ctx| {
-                FieldFuture::new(async move {
-                    let c = ctx.parent_value.try_downcast_ref::<Connection>()?;
+                on_parent(&ctx, |c: &Connection| {
                     let n = c.total_count.ok_or_else(|| ApiError::internal("totalCount was not loaded"))?;
-                    Ok(Some(Value::from(i32::try_from(n).unwrap_or(i32::MAX))))
+                    Ok(Some(Value::from(i32::try_from(n).unwrap_or(i32::MAX)).into()))
                 })
             })
             .description("How many rows match the filter in all pages."),
@@ -255,19 +230,13 @@ fn edge(model: &Model) -> Object {
         .description(format!("A {name} row with its cursor."))
         .field(
             Field::new("cursor", TypeRef::named_nn(TypeRef::STRING), |ctx| {
-                FieldFuture::new(async move {
-                    let e = ctx.parent_value.try_downcast_ref::<Edge>()?;
-                    Ok(Some(Value::from(e.cursor.clone())))
-                })
+                on_parent(&ctx, |e: &Edge| Ok(Some(Value::from(e.cursor.clone()).into())))
             })
             .description("Opaque position of this row; pass it as `after` or `before`."),
         )
         .field(
             Field::new("node", TypeRef::named_nn(name), |ctx| {
-                FieldFuture::new(async move {
-                    let e = ctx.parent_value.try_downcast_ref::<Edge>()?;
-                    Ok(Some(FieldValue::borrowed_any(&e.row)))
-                })
+                on_parent(&ctx, |e: &Edge| Ok(Some(FieldValue::borrowed_any(&e.row))))
             })
             .description(format!("The {name} row.")),
         )
@@ -279,6 +248,10 @@ pub fn to_graphql(v: &Json, ty: &ScalarType) -> Value {
         (Json::Null, _) => Value::Null,
         (Json::String(s), ScalarType::Enum(_)) => Value::Enum(Name::new(s)),
         (Json::Array(items), ScalarType::Enum(_)) => Value::List(items.iter().map(|i| to_graphql(i, ty)).collect()),
+        // The common cases directly, without a serde pass.
+        (Json::String(s), _) => Value::String(s.clone()),
+        (Json::Bool(b), _) => Value::Boolean(*b),
+        (Json::Number(n), _) => Value::Number(n.clone()),
         _ => Value::from_json(v.clone()).unwrap_or(Value::Null),
     }
 }

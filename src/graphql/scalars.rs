@@ -3,7 +3,7 @@
 use crate::sql::Connection;
 use crate::sql::values::parse_datetime;
 use async_graphql::Value;
-use async_graphql::dynamic::{Enum, EnumItem, Field, FieldFuture, Object, Scalar, SchemaBuilder, TypeRef};
+use async_graphql::dynamic::{Enum, EnumItem, Field, Object, Scalar, SchemaBuilder, TypeRef};
 
 pub fn register(builder: SchemaBuilder) -> SchemaBuilder {
     let datetime = Scalar::new("DateTime")
@@ -45,11 +45,6 @@ pub fn register(builder: SchemaBuilder) -> SchemaBuilder {
 }
 
 fn page_field(name: &str, ty: TypeRef, description: &str, get: fn(&Connection) -> Value) -> Field {
-    Field::new(name, ty, move |ctx| {
-        FieldFuture::new(async move {
-            let conn = ctx.parent_value.try_downcast_ref::<Connection>()?;
-            Ok(Some(get(conn)))
-        })
-    })
-    .description(description)
+    Field::new(name, ty, move |ctx| super::context::on_parent(&ctx, |conn: &Connection| Ok(Some(get(conn).into()))))
+        .description(description)
 }
