@@ -160,7 +160,7 @@ mod tests {
 
     /// `(token_hash, expires_at - created_at in seconds, used)` of a user's tokens.
     async fn rows(db: &DatabaseConnection, user_id: &str) -> Vec<(String, i64, bool)> {
-        let spec = |key: &str, ty| ColumnSpec { key: key.into(), column: key.into(), ty, list: false, nullable: true };
+        let spec = |key: &str, ty| ColumnSpec::raw(key, ty, false);
         let cols = [
             spec("token_hash", ScalarType::String),
             spec("created_at", ScalarType::DateTime),

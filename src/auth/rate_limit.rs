@@ -61,7 +61,7 @@ impl AuthLimits {
     /// budget is spent.
     pub fn check(&self, op: &str, ip: Option<std::net::IpAddr>, account: &str) -> Result<(), ApiError> {
         let ip_key = format!("{op}:{}", ip.map(|i| i.to_string()).unwrap_or_default());
-        let account_key = format!("{op}:{}", account.trim().to_lowercase());
+        let account_key = format!("{op}:{}", super::users::normalize_email(account));
         let wait = self.per_ip.hit(&ip_key).and_then(|_| self.per_account.hit(&account_key));
         wait.map_err(|d| {
             let secs = d.as_secs().max(1);

@@ -1,8 +1,6 @@
 //! The service key: from configuration, or generated once into the data directory.
 
 use anyhow::Context;
-use base64::Engine;
-use rand::RngCore;
 use std::path::Path;
 
 /// File (in the data directory) that keeps a generated service key.
@@ -35,9 +33,7 @@ pub fn load_or_create_secret(
         }
     }
     std::fs::create_dir_all(data_dir).with_context(|| format!("cannot create {}", data_dir.display()))?;
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    let key = format!("{prefix}{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes));
+    let key = format!("{prefix}{}", super::sessions::new_token());
     write_private(&path, &key).with_context(|| format!("cannot write {}", path.display()))?;
     Ok(key)
 }

@@ -44,7 +44,7 @@ pub fn new_token() -> String {
 }
 
 fn spec(key: &str, ty: ScalarType) -> ColumnSpec {
-    ColumnSpec { key: key.into(), column: key.into(), ty, list: false, nullable: true }
+    ColumnSpec::raw(key, ty, false)
 }
 
 /// Starts a session in `family` (a new family when `None`); returns its refresh token.

@@ -8,6 +8,11 @@ use crate::sql::values::{bind, datetime, now};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ConnectionTrait, SqlErr};
 
+/// Emails are stored, looked up and rate-limited trimmed and lower-cased.
+pub fn normalize_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
 /// Creates a user with a password and roles; returns its id.
 pub async fn create_user<C: ConnectionTrait>(db: &C, email: &str, pass: &str, roles: &[String]) -> ApiResult<String> {
     NewUser::prepare(email, pass).await?.insert(db, roles).await
@@ -22,7 +27,7 @@ pub struct NewUser {
 
 impl NewUser {
     pub async fn prepare(email: &str, pass: &str) -> ApiResult<NewUser> {
-        let email = email.trim().to_lowercase();
+        let email = normalize_email(email);
         if !plausible_email(&email) {
             return Err(ApiError::invalid_field("email", format!("{email:?} is not an email address")));
         }
@@ -34,13 +39,7 @@ impl NewUser {
     pub async fn insert<C: ConnectionTrait>(self, db: &C, roles: &[String]) -> ApiResult<String> {
         let NewUser { email, hash } = self;
         let backend = db.get_database_backend();
-        let roles_spec = ColumnSpec {
-            key: "roles".into(),
-            column: "roles".into(),
-            ty: ScalarType::String,
-            list: true,
-            nullable: false,
-        };
+        let roles_spec = ColumnSpec::raw("roles", ScalarType::String, true);
         let id = uuid::Uuid::now_v7().to_string();
         let ts = datetime(now(), backend);
         let mut q = Query::insert();
@@ -87,23 +86,19 @@ pub struct Account {
     pub password_hash: Option<String>,
     pub roles: Vec<String>,
     pub claims: serde_json::Map<String, serde_json::Value>,
+    pub email_verified: bool,
     pub disabled: bool,
 }
 
 fn account_columns() -> Vec<ColumnSpec> {
-    let c = |key: &str, ty: ScalarType, list: bool| ColumnSpec {
-        key: key.into(),
-        column: key.into(),
-        ty,
-        list,
-        nullable: true,
-    };
+    let c = ColumnSpec::raw;
     vec![
         c("id", ScalarType::Id, false),
         c("email", ScalarType::String, false),
         c("password_hash", ScalarType::String, false),
         c("roles", ScalarType::String, true),
         c("claims", ScalarType::Json, false),
+        c("email_verified", ScalarType::Boolean, false),
         c("disabled", ScalarType::Boolean, false),
     ]
 }
@@ -117,19 +112,21 @@ pub async fn find_account<C: ConnectionTrait>(db: &C, by: AccountKey<'_>) -> Api
         q.column(sea_orm::sea_query::Alias::new(&c.column));
     }
     match by {
-        AccountKey::Email(e) => q.and_where(Expr::col("email").eq(e.trim().to_lowercase())),
+        AccountKey::Email(e) => q.and_where(Expr::col("email").eq(normalize_email(e))),
         AccountKey::Id(id) => q.and_where(Expr::col("id").eq(id.to_string())),
     };
     let Some(row) = db.query_one(&q).await? else { return Ok(None) };
     let r = crate::sql::rows::decode(&row, &cols, db.get_database_backend())?;
     let text = |k: &str| r.values.get(k).and_then(|v| v.as_str()).map(str::to_string);
+    let flag = |k: &str| r.values.get(k).and_then(|v| v.as_bool()).unwrap_or(false);
     Ok(Some(Account {
         id: text("id").unwrap_or_default(),
         email: text("email").unwrap_or_default(),
         password_hash: text("password_hash"),
         roles: r.values.get("roles").and_then(|v| serde_json::from_value(v.clone()).ok()).unwrap_or_default(),
         claims: r.values.get("claims").and_then(|v| v.as_object().cloned()).unwrap_or_default(),
-        disabled: r.values.get("disabled").and_then(|v| v.as_bool()).unwrap_or(false),
+        email_verified: flag("email_verified"),
+        disabled: flag("disabled"),
     }))
 }
 
@@ -157,7 +154,6 @@ pub async fn set_account_fields<C: ConnectionTrait>(
 
 /// Binds a JSON value for a JSON/list system column.
 pub fn json_value(v: serde_json::Value, backend: sea_orm::DatabaseBackend) -> sea_orm::sea_query::Value {
-    let spec =
-        ColumnSpec { key: "json".into(), column: "json".into(), ty: ScalarType::Json, list: false, nullable: true };
+    let spec = ColumnSpec::raw("json", ScalarType::Json, false);
     bind(&spec, &v, backend).expect("JSON always binds as JSON")
 }

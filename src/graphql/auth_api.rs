@@ -8,7 +8,7 @@ use super::objects::list_arguments;
 use super::selection::to_sel;
 use crate::app::AppState;
 use crate::auth::sessions::{self, Issued};
-use crate::auth::{AccountKey, Caller, find_account, json_value, password, set_account_fields};
+use crate::auth::{Account, AccountKey, Caller, find_account, json_value, password, set_account_fields};
 use crate::error::{ApiError, ApiResult};
 use crate::model::{FieldKind, Model, profile_fields};
 use crate::sql::fetch::{Loader, Sel};
@@ -92,6 +92,11 @@ async fn verify_password(pass: String, hash: Option<String>) -> ApiResult<bool> 
 /// Issues the access token for a session and loads the user the selection asks for.
 async fn payload(st: &AppState, issued: Issued, sel: &Sel) -> ApiResult<Payload> {
     let account = find_account(&st.db, AccountKey::Id(&issued.user_id)).await?.ok_or_else(invalid_credentials)?;
+    account_payload(st, &account, issued, sel).await
+}
+
+/// [`payload`] for an account already read (sign-in has just read it to check the password).
+async fn account_payload(st: &AppState, account: &Account, issued: Issued, sel: &Sel) -> ApiResult<Payload> {
     let (access_token, exp) = st.jwt.issue(&account.id, &account.roles, &account.claims, &issued.family_id);
     // The payload is read as the user just signed in: their own fields, and related rows
     // only as their rules allow.
@@ -158,7 +163,7 @@ pub fn mutations(mutation: Object) -> Object {
                         return Err(ApiError::unauthenticated("this account is disabled").into());
                     }
                     let issued = sessions::start(&st.db, st.sessions, &account.id, None).await?;
-                    Ok(Some(FieldValue::owned_any(payload(st, issued, &sel).await?)))
+                    Ok(Some(FieldValue::owned_any(account_payload(st, &account, issued, &sel).await?)))
                 }))
             })
             .argument(InputValue::new("email", TypeRef::named_nn(TypeRef::STRING)).description("The account's email."))

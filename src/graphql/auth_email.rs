@@ -13,12 +13,8 @@ use crate::auth::one_time::{self, Kind};
 use crate::auth::{AccountKey, find_account, password, sessions, set_account_fields};
 use crate::error::{ApiError, ApiResult};
 use crate::mail::{Email, password_reset_email, verification_email};
-use crate::model::ScalarType;
-use crate::sql::ColumnSpec;
 use async_graphql::Value;
 use async_graphql::dynamic::{Field, FieldFuture, InputValue, Object, TypeRef};
-use sea_orm::ConnectionTrait;
-use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use std::sync::Arc;
 
 use super::context::{caller, state, string_arg};
@@ -45,23 +41,6 @@ fn send_in_background(st: &AppState, user_id: String, email: Email) {
             );
         }
     });
-}
-
-/// `(email, email_verified, disabled)` of a user.
-async fn verification_state<C: ConnectionTrait>(db: &C, id: &str) -> ApiResult<Option<(String, bool, bool)>> {
-    let spec = |key: &str, ty| ColumnSpec { key: key.into(), column: key.into(), ty, list: false, nullable: true };
-    let cols = [
-        spec("email", ScalarType::String),
-        spec("email_verified", ScalarType::Boolean),
-        spec("disabled", ScalarType::Boolean),
-    ];
-    let mut q = Query::select();
-    q.columns(["email", "email_verified", "disabled"]).from("users").and_where(Expr::col("id").eq(id.to_string()));
-    let Some(row) = db.query_one(&q).await? else { return Ok(None) };
-    let r = crate::sql::rows::decode(&row, &cols, db.get_database_backend())?;
-    let flag = |k: &str| r.values.get(k).and_then(|v| v.as_bool()).unwrap_or(false);
-    let email = r.values.get("email").and_then(|v| v.as_str()).unwrap_or_default().to_string();
-    Ok(Some((email, flag("email_verified"), flag("disabled"))))
 }
 
 async fn request_password_reset(st: &Arc<AppState>, email: &str) -> ApiResult<()> {
@@ -101,15 +80,16 @@ async fn reset_password(st: &AppState, token: &str, new: String) -> ApiResult<()
 }
 
 async fn request_email_verification(st: &AppState, user_id: &str) -> ApiResult<()> {
-    let (email, verified, disabled) = verification_state(&st.db, user_id)
+    let account = find_account(&st.db, AccountKey::Id(user_id))
         .await?
         .ok_or_else(|| ApiError::unauthenticated("this account no longer exists"))?;
-    if disabled {
+    if account.disabled {
         return Err(ApiError::unauthenticated("this account is disabled"));
     }
-    if verified {
+    if account.email_verified {
         return Ok(());
     }
+    let email = account.email;
     let kind = Kind::EmailVerification;
     let token = one_time::issue(&st.db, user_id, kind, kind.default_ttl()).await?;
     send_in_background(st, user_id.to_string(), verification_email(&email, &link(st, "verify-email", &token)));

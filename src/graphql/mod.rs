@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 /// Builds the API for `state.ir`. The state travels in the schema data for resolvers.
 pub fn build(state: Arc<AppState>) -> Result<Schema, SchemaError> {
-    builder(&state.ir.clone(), &state.config.clone()).data(state).finish()
+    builder(&state.ir, &state.config).data(state).finish()
 }
 
 /// The generated SDL (`ferrobase schema print`), without a database.
@@ -71,24 +71,9 @@ fn limits(mut builder: SchemaBuilder, cfg: &crate::config::Config) -> SchemaBuil
     builder
 }
 
-/// The GraphQL name of a scalar field's type.
-pub(crate) fn scalar_name(ty: &ScalarType) -> &str {
-    match ty {
-        ScalarType::Id => TypeRef::ID,
-        ScalarType::String => TypeRef::STRING,
-        ScalarType::Int => TypeRef::INT,
-        ScalarType::Float => TypeRef::FLOAT,
-        ScalarType::Boolean => TypeRef::BOOLEAN,
-        ScalarType::DateTime => "DateTime",
-        ScalarType::Json => "JSON",
-        ScalarType::Enum(name) => name,
-        ScalarType::File => "File",
-    }
-}
-
 /// A scalar field's type as declared: `String`, `String!`, `[String!]`, `[String!]!`.
 pub(crate) fn declared_type(s: &ScalarField, required: bool) -> TypeRef {
-    let name = scalar_name(&s.ty);
+    let name = s.ty.name();
     match (s.list, required) {
         (true, true) => TypeRef::named_nn_list_nn(name),
         (true, false) => TypeRef::named_nn_list(name),

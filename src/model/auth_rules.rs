@@ -191,7 +191,7 @@ pub(super) fn resolve_owners(cx: &mut Cx, model: &mut Model) {
             Some(FieldKind::BelongsTo(b)) if b.target == "User" => {}
             Some(kind) => {
                 let is = match kind {
-                    FieldKind::Scalar(s) => format!("a {} field", super::values::type_label(&s.ty)),
+                    FieldKind::Scalar(s) => format!("a {} field", s.ty.name()),
                     FieldKind::BelongsTo(b) => format!("a @belongsTo to {}", b.target),
                     FieldKind::HasMany(_) => "a @hasMany field".to_string(),
                 };

@@ -6,7 +6,7 @@ use super::auth_rules;
 use super::declare::Declared;
 use super::parse::{Cx, Src};
 use super::suggest::{did_you_mean, is_camel_case, to_camel_case};
-use super::values::{self, type_label};
+use super::values;
 use super::{BelongsTo, Field, FieldKind, HasMany, Managed, OnDelete, ScalarField, ScalarType, Span, naming};
 use async_graphql::Value;
 use async_graphql::parser::Positioned;
@@ -396,7 +396,7 @@ fn scalar(
                 Some(json)
             }
             Err(why) => {
-                let t = type_label(ty);
+                let t = ty.name();
                 let of = if shape.list { format!("[{t}]") } else { t.to_string() };
                 cx.error(src.span(v.pos), format!("@default on \"{name}\" ({of}): {why}"));
                 None

@@ -139,6 +139,23 @@ pub enum ScalarType {
     File,
 }
 
+impl ScalarType {
+    /// The type's name in SDL and in the generated API: `ID`, `String`, `DateTime`, an enum's.
+    pub fn name(&self) -> &str {
+        match self {
+            ScalarType::Id => "ID",
+            ScalarType::String => "String",
+            ScalarType::Int => "Int",
+            ScalarType::Float => "Float",
+            ScalarType::Boolean => "Boolean",
+            ScalarType::DateTime => "DateTime",
+            ScalarType::Json => "JSON",
+            ScalarType::Enum(name) => name,
+            ScalarType::File => "File",
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct ScalarField {
     /// SQL column: `published_at`.

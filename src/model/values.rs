@@ -10,21 +10,6 @@ use async_graphql::Value;
 use async_graphql::parser::Positioned;
 use async_graphql::parser::types::ConstDirective;
 
-/// The name of a scalar type as written in SDL.
-pub(super) fn type_label(ty: &ScalarType) -> &str {
-    match ty {
-        ScalarType::Id => "ID",
-        ScalarType::String => "String",
-        ScalarType::Int => "Int",
-        ScalarType::Float => "Float",
-        ScalarType::Boolean => "Boolean",
-        ScalarType::DateTime => "DateTime",
-        ScalarType::Json => "JSON",
-        ScalarType::Enum(name) => name,
-        ScalarType::File => "File",
-    }
-}
-
 /// Checks a `@default(value:)` against the field's type; returns it as JSON
 /// (enum values as strings), or why it does not fit.
 pub(super) fn default_value(v: &Value, ty: &ScalarType, list: bool, d: &Declared) -> Result<serde_json::Value, String> {
@@ -38,14 +23,14 @@ pub(super) fn default_value(v: &Value, ty: &ScalarType, list: bool, d: &Declared
         return item(v, ty, d);
     }
     let Value::List(items) = v else {
-        return Err(format!("expected a list of {}, e.g. [], found {v}", type_label(ty)));
+        return Err(format!("expected a list of {}, e.g. [], found {v}", ty.name()));
     };
     let items = items.iter().map(|i| item(i, ty, d)).collect::<Result<Vec<_>, _>>()?;
     Ok(serde_json::Value::Array(items))
 }
 
 fn item(v: &Value, ty: &ScalarType, d: &Declared) -> Result<serde_json::Value, String> {
-    let label = type_label(ty);
+    let label = ty.name();
     let mismatch = || format!("expected {} {label}, found {v}", article(label));
     match (ty, v) {
         (ScalarType::Json, v) => v.clone().into_json().map_err(|e| format!("not valid JSON: {e}")),

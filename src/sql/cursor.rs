@@ -28,15 +28,15 @@ impl OrderKey {
 }
 
 /// The ordering a cursor belongs to, e.g. `views:d,id:a`: a cursor is only valid under it.
-fn signature(keys: &[OrderKey]) -> String {
+pub fn signature(keys: &[OrderKey]) -> String {
     keys.iter().map(|k| format!("{}:{}", k.spec.key, if k.desc { 'd' } else { 'a' })).collect::<Vec<_>>().join(",")
 }
 
-/// The opaque cursor of `row` under `keys`: the ordering's signature and the row's key values.
-pub fn encode(keys: &[OrderKey], row: &Row) -> String {
+/// The opaque cursor of `row` under `keys` (whose [`signature`] is `sig`, computed once per
+/// page): the ordering's signature and the row's key values.
+pub fn encode(sig: &str, keys: &[OrderKey], row: &Row) -> String {
     let values: Vec<&Json> = keys.iter().map(|k| row.values.get(&k.spec.key).unwrap_or(&Json::Null)).collect();
-    let body = serde_json::json!([signature(keys), values]);
-    URL_SAFE_NO_PAD.encode(serde_json::to_vec(&body).expect("JSON values serialize"))
+    URL_SAFE_NO_PAD.encode(serde_json::to_vec(&(sig, values)).expect("JSON values serialize"))
 }
 
 /// The key values a cursor holds; a cursor from another ordering is `BAD_USER_INPUT`.

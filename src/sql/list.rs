@@ -97,8 +97,9 @@ impl ListArgs {
         if self.backward {
             rows.reverse();
         }
+        let sig = cursor::signature(&self.order);
         Connection {
-            edges: rows.into_iter().map(|row| Edge { cursor: cursor::encode(&self.order, &row), row }).collect(),
+            edges: rows.into_iter().map(|row| Edge { cursor: cursor::encode(&sig, &self.order, &row), row }).collect(),
             has_next_page: if self.backward { self.cursor.is_some() } else { more },
             has_previous_page: if self.backward { more } else { self.cursor.is_some() },
             total_count: None,

@@ -44,6 +44,11 @@ impl ColumnSpec {
         }
     }
 
+    /// A nullable column of a system table read under its own name (`users.roles`, ...).
+    pub fn raw(column: &str, ty: ScalarType, list: bool) -> ColumnSpec {
+        ColumnSpec { key: column.into(), column: column.into(), ty, list, nullable: true }
+    }
+
     /// For a guard column: the field it decides.
     pub fn guarded_field(&self) -> Option<&str> {
         self.key.strip_prefix(GUARD)
