@@ -9,8 +9,10 @@ use sea_orm_migration::sea_orm::DbBackend;
 /// Format of a timestamp stored as TEXT on SQLite (UTC, microseconds).
 pub const SQLITE_DATETIME_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.6fZ";
 
-/// A storage type, independent of the backend.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// A storage type, independent of the backend (also how recorded schema snapshots name it:
+/// `"text"`, `"datetime"`, ...).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum SqlType {
     /// `text` everywhere.
     Text,

@@ -253,7 +253,7 @@ fn alter_column(t: &str, oc: &Column, nc: &Column, backend: DbBackend) -> Vec<Ch
             stmts.push(st::alter_default(t, c, Some(d)));
         }
         mid.push(risky(
-            format!("change type of {t}.{c} from {} to {}", oc.ty.sql(backend), nc.ty.sql(backend)),
+            format!("change type of {t}.{c} from {} to {}", oc.ty.name(backend), nc.ty.name(backend)),
             "existing values are converted and may not fit",
             if pg { stmts } else { vec![] },
         ));

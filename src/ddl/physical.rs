@@ -41,48 +41,18 @@ impl Table {
     }
 }
 
-/// Storage type of a column (see [`migration::types::SqlType`] for the SQL spelling).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ColType {
-    Text,
-    Integer,
-    Float,
-    Boolean,
-    DateTime,
-    Json,
-}
-
-impl ColType {
-    pub fn sql_type(self) -> SqlType {
-        match self {
-            ColType::Text => SqlType::Text,
-            ColType::Integer => SqlType::Integer,
-            ColType::Float => SqlType::Float,
-            ColType::Boolean => SqlType::Boolean,
-            ColType::DateTime => SqlType::DateTime,
-            ColType::Json => SqlType::Json,
-        }
+/// The storage type of a scalar field.
+pub fn storage_type(ty: &ScalarType, list: bool) -> SqlType {
+    if list {
+        return SqlType::Json;
     }
-
-    /// The SQL spelling on `backend`.
-    pub fn sql(self, backend: DbBackend) -> &'static str {
-        self.sql_type().name(backend)
-    }
-
-    /// The storage type of a scalar field.
-    pub fn of(ty: &ScalarType, list: bool) -> ColType {
-        if list {
-            return ColType::Json;
-        }
-        match ty {
-            ScalarType::Id | ScalarType::String | ScalarType::Enum(_) | ScalarType::File => ColType::Text,
-            ScalarType::Int => ColType::Integer,
-            ScalarType::Float => ColType::Float,
-            ScalarType::Boolean => ColType::Boolean,
-            ScalarType::DateTime => ColType::DateTime,
-            ScalarType::Json => ColType::Json,
-        }
+    match ty {
+        ScalarType::Id | ScalarType::String | ScalarType::Enum(_) | ScalarType::File => SqlType::Text,
+        ScalarType::Int => SqlType::Integer,
+        ScalarType::Float => SqlType::Float,
+        ScalarType::Boolean => SqlType::Boolean,
+        ScalarType::DateTime => SqlType::DateTime,
+        ScalarType::Json => SqlType::Json,
     }
 }
 
@@ -90,7 +60,7 @@ impl ColType {
 pub struct Column {
     pub name: String,
     #[serde(rename = "type")]
-    pub ty: ColType,
+    pub ty: SqlType,
     pub nullable: bool,
     /// The DEFAULT clause as a SQL literal of the column type on this database.
     pub default: Option<String>,
@@ -102,7 +72,7 @@ pub struct Column {
 impl Column {
     /// `text NOT NULL DEFAULT 'x' REFERENCES users (id) ON DELETE CASCADE`, for plans.
     pub fn summary(&self, backend: DbBackend) -> String {
-        let mut s = self.ty.sql(backend).to_string();
+        let mut s = self.ty.name(backend).to_string();
         if self.primary_key {
             s.push_str(" PRIMARY KEY");
         } else if !self.nullable {
@@ -239,7 +209,7 @@ fn derive_table(schema: &Schema, model: &Model, backend: DbBackend, problems: &m
                 let primary_key = !system && (s.managed == Some(Managed::Id) || s.column == "id");
                 Column {
                     name: s.column.clone(),
-                    ty: ColType::of(&s.ty, s.list),
+                    ty: storage_type(&s.ty, s.list),
                     nullable: !s.required && !primary_key,
                     default,
                     primary_key,
@@ -253,7 +223,7 @@ fn derive_table(schema: &Schema, model: &Model, backend: DbBackend, problems: &m
                 };
                 Column {
                     name: b.column.clone(),
-                    ty: ColType::Text,
+                    ty: SqlType::Text,
                     nullable: !b.required,
                     default: None,
                     primary_key: false,
@@ -319,25 +289,25 @@ fn render_default(field: &ScalarField, value: &serde_json::Value, backend: DbBac
         }
         Ok(quote_literal(s))
     };
-    match ColType::of(&field.ty, field.list) {
-        ColType::Json => text(&value.to_string()),
-        ColType::Text => match value {
+    match storage_type(&field.ty, field.list) {
+        SqlType::Json => text(&value.to_string()),
+        SqlType::Text => match value {
             Value::String(s) => text(s),
             other => Err(format!("the default {other} is not a string")),
         },
-        ColType::Integer => match value.as_i64() {
+        SqlType::Integer => match value.as_i64() {
             Some(n) => Ok(n.to_string()),
             None => Err(format!("the default {value} is not an integer")),
         },
-        ColType::Float => match value.as_f64() {
+        SqlType::Float => match value.as_f64() {
             Some(n) if n.is_finite() => Ok(value.to_string()),
             _ => Err(format!("the default {value} is not a number")),
         },
-        ColType::Boolean => match value.as_bool() {
+        SqlType::Boolean => match value.as_bool() {
             Some(b) => Ok(bool_literal(backend, b).to_string()),
             None => Err(format!("the default {value} is not a boolean")),
         },
-        ColType::DateTime => {
+        SqlType::DateTime => {
             let Value::String(s) = value else {
                 return Err(format!("the default {value} is not a DateTime string"));
             };

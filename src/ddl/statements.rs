@@ -3,8 +3,9 @@
 //! the DEFAULT clauses rendered and escaped by [`super::physical`].
 
 use super::catalog::{LiveColumn, LiveForeignKey, LiveIndex};
-use super::physical::{ColType, Column, Index, Reference, Table, fk_name, quote_ident};
+use super::physical::{Column, Index, Reference, Table, fk_name, quote_ident};
 use crate::model::OnDelete;
+use migration::types::SqlType;
 use sea_orm::DbBackend;
 use sea_orm::sea_query::{
     Alias, ColumnDef, ColumnType, Expr, ForeignKey, ForeignKeyAction, Index as SqIndex, IndexCreateStatement,
@@ -36,7 +37,7 @@ fn action_sql(on_delete: &str) -> Option<ForeignKeyAction> {
 
 /// The column definition: type, NOT NULL, DEFAULT, PRIMARY KEY (foreign keys are separate).
 pub fn column_def(c: &Column, backend: DbBackend) -> ColumnDef {
-    let mut def = ColumnDef::new_with_type(a(&c.name), c.ty.sql_type().column_type(backend));
+    let mut def = migration::types::column(a(&c.name), c.ty, backend);
     if c.nullable {
         def.null();
     } else {
@@ -128,20 +129,18 @@ pub fn drop_foreign_key(table: &str, column: &str) -> String {
 }
 
 /// PostgreSQL only: `ALTER COLUMN c TYPE x USING <conversion>`.
-pub fn alter_type(table: &str, column: &str, from: ColType, to: ColType) -> String {
+pub fn alter_type(table: &str, column: &str, from: SqlType, to: SqlType) -> String {
     let col = quote_ident(column);
     let using = match (from, to) {
-        (ColType::Json, ColType::Text) => format!("{col} #>> '{{}}'"),
-        (ColType::Text, ColType::Json) => format!("{col}::jsonb"),
-        (_, ColType::Json) => format!("to_jsonb({col})"),
-        (ColType::DateTime, ColType::Text) => {
+        (SqlType::Json, SqlType::Text) => format!("{col} #>> '{{}}'"),
+        (SqlType::Text, SqlType::Json) => format!("{col}::jsonb"),
+        (_, SqlType::Json) => format!("to_jsonb({col})"),
+        (SqlType::DateTime, SqlType::Text) => {
             format!("to_char({col} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')")
         }
-        (_, to) => format!("{col}::{}", to.sql(DbBackend::Postgres)),
+        (_, to) => format!("{col}::{}", to.name(DbBackend::Postgres)),
     };
-    let def = ColumnDef::new_with_type(a(column), to.sql_type().column_type(DbBackend::Postgres))
-        .using(Expr::cust(using))
-        .to_owned();
+    let def = migration::types::column(a(column), to, DbBackend::Postgres).using(Expr::cust(using)).to_owned();
     DbBackend::Postgres.build(SqTable::alter().table(a(table)).modify_column(def)).sql
 }
 
