@@ -60,13 +60,13 @@ pub async fn post(
     let ip = client_ip(&s, &headers, peer);
     match batch {
         BatchRequest::Single(r) => {
-            let (response, request_error) = execute(&s, r.data(ip), caller).await;
+            let (response, request_error) = execute(&s, s.parse_cache.prepare(r).data(ip), caller).await;
             respond(modern, request_error, BatchResponse::Single(response))
         }
         BatchRequest::Batch(rs) => {
             let mut out = Vec::with_capacity(rs.len());
             for r in rs {
-                out.push(execute(&s, r.data(ip), caller.clone()).await.0);
+                out.push(execute(&s, s.parse_cache.prepare(r).data(ip), caller.clone()).await.0);
             }
             respond(modern, false, BatchResponse::Batch(out))
         }
@@ -90,7 +90,8 @@ pub async fn get(
             );
         }
     };
-    if is_not_query(&request) {
+    let mut request = s.parse_cache.prepare(request);
+    if is_not_query(&mut request) {
         let mut resp = error_response(
             modern,
             StatusCode::METHOD_NOT_ALLOWED,
@@ -125,11 +126,11 @@ fn caller(s: &HttpState, headers: &HeaderMap) -> Result<Caller, ApiError> {
     Caller::from_authorization(auth, &s.app.state.service_key, &s.app.state.jwt)
 }
 
-/// Executes one request; also says whether it failed as a whole before execution (a syntax,
+/// Executes one request (its document attached from the parse cache); also says whether it failed as a whole before execution (a syntax,
 /// validation or limit error: no data, and only errors the executor raised, which carry no
 /// code, unlike every error a resolver raises).
 async fn execute(s: &HttpState, request: Request, caller: Caller) -> (Response, bool) {
-    let r = s.app.schema.execute(s.parse_cache.prepare(request).data(caller)).await;
+    let r = s.app.schema.execute(request.data(caller)).await;
     s.metrics.graphql_requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     if !r.errors.is_empty() {
         s.metrics.graphql_errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -172,11 +173,12 @@ fn with_codes(mut r: Response) -> Response {
 }
 
 /// Whether the selected operation of a GET request would change data.
-fn is_not_query(request: &Request) -> bool {
-    let Ok(doc) = async_graphql::parser::parse_query(&request.query) else {
+fn is_not_query(request: &mut Request) -> bool {
+    let name = request.operation_name.clone();
+    let Ok(doc) = request.parsed_query() else {
         return false; // the executor reports the syntax error
     };
-    let op = match &request.operation_name {
+    let op = match &name {
         Some(name) => doc.operations.iter().find(|(n, _)| n.map(|n| n.as_str()) == Some(name.as_str())).map(|(_, o)| o),
         None => doc.operations.iter().next().map(|(_, o)| o),
     };

@@ -12,7 +12,7 @@ const MAX_QUERY_BYTES: usize = 16 * 1024;
 
 #[derive(Default)]
 pub struct ParseCache {
-    docs: Mutex<HashMap<Arc<str>, ExecutableDocument>>,
+    docs: Mutex<HashMap<Arc<str>, Arc<ExecutableDocument>>>,
 }
 
 impl ParseCache {
@@ -22,8 +22,10 @@ impl ParseCache {
         if request.query.len() > MAX_QUERY_BYTES {
             return request;
         }
-        if let Some(doc) = self.docs.lock().expect("parse cache lock").get(request.query.as_str()) {
-            request.set_parsed_query(doc.clone());
+        // The lock is held for the lookup only; the executor needs its own copy of the document.
+        let cached = self.docs.lock().expect("parse cache lock").get(request.query.as_str()).cloned();
+        if let Some(doc) = cached {
+            request.set_parsed_query(ExecutableDocument::clone(&doc));
             return request;
         }
         if let Ok(doc) = async_graphql::parser::parse_query(&request.query) {
@@ -31,7 +33,7 @@ impl ParseCache {
             if docs.len() >= MAX_ENTRIES {
                 docs.clear();
             }
-            docs.insert(Arc::from(request.query.as_str()), doc.clone());
+            docs.insert(Arc::from(request.query.as_str()), Arc::new(doc.clone()));
             drop(docs);
             request.set_parsed_query(doc);
         }
