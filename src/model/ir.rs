@@ -72,6 +72,14 @@ impl Model {
     pub fn field(&self, name: &str) -> Option<&Field> {
         self.fields.iter().find(|f| f.name == name)
     }
+    /// The foreign-key column of belongsTo `field` (an internal error if it is not one: the
+    /// parser guarantees owner fields and hasMany `via` fields are).
+    pub fn belongs_to_column(&self, field: &str) -> crate::error::ApiResult<&str> {
+        match self.field(field).map(|f| &f.kind) {
+            Some(FieldKind::BelongsTo(b)) => Ok(&b.column),
+            _ => Err(crate::error::ApiError::internal(format!("{}.{field} is not a belongsTo", self.name))),
+        }
+    }
     /// The field behind an API key: a field's name, or a belongsTo's id field (`authorId`).
     pub fn field_by_key(&self, key: &str) -> Option<&Field> {
         self.fields.iter().find(|f| f.name == key || matches!(&f.kind, FieldKind::BelongsTo(b) if b.id_field == key))

@@ -99,9 +99,9 @@ pub fn rules_access(
         }
         let mut cond = Condition::all();
         if let AuthAllow::Owner { field } = &rule.allow {
-            let column = owner_column(model, field)?;
+            let column = model.belongs_to_column(field)?;
             let me = user.map(|u| u.id.clone()).unwrap_or_default();
-            cond = cond.add(col(alias, &column).eq(me));
+            cond = cond.add(col(alias, column).eq(me));
         }
         if let Some(w) = &rule.condition {
             if super::filter::needs_missing_value(cx, w) {
@@ -122,13 +122,6 @@ pub fn rules_access(
         any = any.add(cond);
     }
     Ok(if granted { Access::Rows(any) } else { Access::Denied })
-}
-
-fn owner_column(model: &Model, field: &str) -> ApiResult<String> {
-    match model.field(field).map(|f| &f.kind) {
-        Some(FieldKind::BelongsTo(b)) => Ok(b.column.clone()),
-        _ => Err(ApiError::internal(format!("owner field {}.{field} is not a belongsTo", model.name))),
-    }
 }
 
 /// The error for a root operation no rule allows: sign in, or you may not.

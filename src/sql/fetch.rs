@@ -248,15 +248,7 @@ impl<'a, C: ConnectionTrait + Sync> Loader<'a, C> {
                     }
                     FieldKind::HasMany(h) => {
                         let target = self.cx.model(&h.target);
-                        let fk = match target.field(&h.via).map(|f| &f.kind) {
-                            Some(FieldKind::BelongsTo(b)) => b.column.clone(),
-                            _ => {
-                                return Err(ApiError::internal(format!(
-                                    "{}.{} has no belongsTo {}",
-                                    model.name, field.name, h.via
-                                )));
-                            }
-                        };
+                        let fk = target.belongs_to_column(&h.via)?.to_string();
                         let args = ListArgs::parse(target, &sels[0].args, self.limits)?;
                         super::access::check_order(&self.cx, target, &args.order)?;
                         let parents: Vec<String> = rows.iter().filter_map(|r| r.id().map(str::to_string)).collect();

@@ -81,16 +81,13 @@ fn relation_condition(
         }
         FieldKind::HasMany(h) => {
             let target = cx.model(&h.target);
-            let via = match target.field(&h.via).map(|f| &f.kind) {
-                Some(FieldKind::BelongsTo(b)) => b.column.clone(),
-                _ => return Err(ApiError::internal(format!("hasMany {key} has no belongsTo {}", h.via))),
-            };
+            let via = target.belongs_to_column(&h.via)?;
             let GqlValue::Object(ops) = value else {
                 return Ok(Condition::all());
             };
             let mut cond = Condition::all();
             for (op, sub_filter) in ops {
-                let link = Some((h.via.as_str(), via.as_str(), alias));
+                let link = Some((h.via.as_str(), via, alias));
                 cond = cond.add(match op.as_str() {
                     "some" => Expr::exists(subquery(cx, target, sub_filter, link)?),
                     "none" => Expr::not_exists(subquery(cx, target, sub_filter, link)?),
@@ -100,7 +97,7 @@ fn relation_condition(
                         let mut q = Query::select();
                         q.expr(Expr::val(1))
                             .from_as(Alias::new(&target.table), Alias::new(&a))
-                            .and_where(col(&a, &via).equals((Alias::new(alias), Alias::new("id"))))
+                            .and_where(col(&a, via).equals((Alias::new(alias), Alias::new("id"))))
                             .cond_where(inner)
                             .cond_where(super::access::readable(cx, target, &a)?);
                         if let Some(guard) = super::access::field_read_condition(cx, target, &h.via, &a)? {
