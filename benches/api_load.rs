@@ -57,18 +57,7 @@ fn now_value(backend: DbBackend) -> sea_orm::Value {
 async fn seed(db: &DatabaseConnection, posts: usize, per_post: usize) -> Data {
     let backend = db.get_database_backend();
     let now = now_value(backend);
-    let users: Vec<String> = (0..1000).map(|_| uuid::Uuid::now_v7().to_string()).collect();
-    let mut q = Query::insert();
-    q.into_table("users").columns(["id", "email", "created_at", "updated_at"]);
-    for (i, u) in users.iter().enumerate() {
-        q.values_panic([
-            u.clone().into(),
-            format!("user{i}@example.com").into(),
-            now.clone().into(),
-            now.clone().into(),
-        ]);
-    }
-    db.execute(&q).await.expect("users");
+    let users = common::seed_users(db, 1000, "user").await;
     let post_ids: Vec<String> = (0..posts).map(|_| uuid::Uuid::now_v7().to_string()).collect();
     for (c, chunk) in post_ids.chunks(500).enumerate() {
         let mut q = Query::insert();

@@ -34,7 +34,7 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use common::{Stats, drive, env_num, pct, pg_cpu, proc_cpu, start_server};
+use common::{Stats, drive, env_num, pct, pg_cpu, proc_cpu, seed_users, start_server};
 
 const SCHEMA: &str = r#"
 type Doc @model @auth(rules: [
@@ -290,24 +290,6 @@ async fn seed_docs(db: &DatabaseConnection, owners: &[String], rows: usize) {
     db.execute_unprepared(analyze).await.expect("analyze");
 }
 
-/// Users without a password, inserted through the driver: more owners for the rows.
-async fn seed_owners(db: &DatabaseConnection, n: usize) -> Vec<String> {
-    let now = ferrobase::sql::values::datetime(ferrobase::sql::values::now(), db.get_database_backend());
-    let ids: Vec<String> = (0..n).map(|_| uuid::Uuid::now_v7().to_string()).collect();
-    let mut q = Query::insert();
-    q.into_table("users").columns(["id", "email", "created_at", "updated_at"]);
-    for (i, id) in ids.iter().enumerate() {
-        q.values_panic([
-            id.clone().into(),
-            format!("owner{i}@example.com").into(),
-            now.clone().into(),
-            now.clone().into(),
-        ]);
-    }
-    db.execute(&q).await.expect("owners");
-    ids
-}
-
 /// A table row: req/s, p50, p99, server CPU/req, and PostgreSQL's CPU/req ("–" for SQLite,
 /// which runs inside the server process).
 fn row(label: &str, s: &Stats, pg: bool) {
@@ -467,7 +449,7 @@ async fn bench_backend(backend: TestBackend) {
     if wants("rules") {
         // Rules: owners are the signed-up users and more inserted directly.
         let mut owners = user_ids.clone();
-        owners.extend(seed_owners(&db, OWNERS - SIGN_UP_USERS).await);
+        owners.extend(seed_users(&db, OWNERS - SIGN_UP_USERS, "owner").await);
         let t = Instant::now();
         seed_docs(&db, &owners, rows).await;
         eprintln!("{backend:?}: seeded {rows} docs and {rows} open docs in {:.1}s", t.elapsed().as_secs_f64());
