@@ -10,7 +10,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Everything a request needs, shared by all requests.
 pub struct AppState {
+    /// For migrations, authentication and administration (sea-orm).
     pub db: DatabaseConnection,
+    /// For compiled statements: every generated query and mutation (see `db::pool`).
+    pub pool: crate::db::Pool,
     pub ir: Arc<Schema>,
     pub config: Arc<Config>,
     /// The key that acts as `admin` (`Authorization: Bearer <key>`).
@@ -39,10 +42,10 @@ impl AppState {
     }
 }
 
-/// A ready server: state and schema.
+/// A ready server: state and the executor of its API.
 pub struct App {
     pub state: Arc<AppState>,
-    pub schema: async_graphql::dynamic::Schema,
+    pub executor: Arc<crate::graphql::Executor>,
 }
 
 /// Schema problems that stop the server, printed `file:line:column: message`.
@@ -65,14 +68,10 @@ pub fn load_models(config: &Config) -> anyhow::Result<Schema> {
     model::load_dir(&config.schema_dir).map_err(|d| SchemaErrors(d).into())
 }
 
-/// Opens the database with statement counting on.
-pub async fn open_database(config: &Config) -> anyhow::Result<(DatabaseConnection, Arc<AtomicU64>)> {
-    let mut db = crate::db::connect(&config.database_url).await?;
+/// Opens the database (both pools) with statement counting on.
+pub async fn open_database(config: &Config) -> anyhow::Result<(crate::db::Database, Arc<AtomicU64>)> {
     let counter = Arc::new(AtomicU64::new(0));
-    let c = counter.clone();
-    db.set_metric_callback(move |_| {
-        c.fetch_add(1, Ordering::Relaxed);
-    });
+    let db = crate::db::open(&config.database_url, config.database_pool_size, counter.clone()).await?;
     Ok((db, counter))
 }
 
@@ -83,7 +82,7 @@ pub async fn prepare(config: Config) -> anyhow::Result<App> {
     for w in &ir.warnings {
         tracing::warn!("{w}");
     }
-    let (db, statements) = open_database(&config).await?;
+    let (crate::db::Database { orm: db, pool }, statements) = open_database(&config).await?;
     crate::ddl::migrate_system(&db).await.context("cannot migrate the system tables")?;
     let plan = crate::ddl::plan(&db, &ir).await?;
     if !plan.is_empty() {
@@ -110,6 +109,7 @@ pub async fn prepare(config: Config) -> anyhow::Result<App> {
         crate::auth::rate_limit::AuthLimits::new(config.auth_rate_limit_per_ip, config.auth_rate_limit_per_account);
     let state = Arc::new(AppState {
         db,
+        pool,
         ir: Arc::new(ir),
         config: Arc::new(config),
         service_key,
@@ -120,5 +120,5 @@ pub async fn prepare(config: Config) -> anyhow::Result<App> {
         auth_limits,
     });
     let schema = crate::graphql::build(state.clone()).context("cannot build the GraphQL schema")?;
-    Ok(App { state, schema })
+    Ok(App { executor: Arc::new(crate::graphql::Executor::new(state.clone(), schema)), state })
 }

@@ -95,6 +95,7 @@ pub struct FileConfig {
     pub data_dir: Option<PathBuf>,
     pub schema: Option<PathBuf>,
     pub database_url: Option<String>,
+    pub database_pool_size: Option<u32>,
     pub service_key: Option<String>,
     pub default_page_size: Option<u32>,
     pub max_page_size: Option<u32>,
@@ -126,6 +127,9 @@ pub struct Config {
     pub schema_dir: PathBuf,
     /// Database URL.
     pub database_url: String,
+    /// Connections to the database (`FERROBASE_DATABASE_POOL_SIZE`); `None`: a default for the
+    /// machine (see `db::default_pool_size`).
+    pub database_pool_size: Option<u32>,
     /// Service key from configuration; when `None`, one is generated into the data directory.
     pub service_key: Option<String>,
     /// Page size when a list query gives no `first`/`last` (default 20).
@@ -201,6 +205,7 @@ impl Config {
                 .unwrap_or_else(|| "127.0.0.1:8080".parse().expect("valid default address")),
             schema_dir: args.schema.clone().or(file.schema).unwrap_or_else(|| PathBuf::from("schema")),
             database_url,
+            database_pool_size: env_parse("FERROBASE_DATABASE_POOL_SIZE")?.or(file.database_pool_size),
             data_dir,
             service_key: std::env::var("FERROBASE_SERVICE_KEY").ok().filter(|k| !k.is_empty()).or(file.service_key),
             default_page_size: env_parse("FERROBASE_DEFAULT_PAGE_SIZE")?.or(file.default_page_size).unwrap_or(20),

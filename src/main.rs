@@ -101,7 +101,7 @@ async fn serve(config: Config) -> anyhow::Result<ExitCode> {
 
 async fn migrate(config: Config, plan_only: bool, allow_destructive: bool) -> anyhow::Result<ExitCode> {
     let ir = app::load_models(&config)?;
-    let (db, _) = app::open_database(&config).await?;
+    let (ferrobase::db::Database { orm: db, .. }, _) = app::open_database(&config).await?;
     ferrobase::ddl::migrate_system(&db).await?;
     let plan = ferrobase::ddl::plan(&db, &ir).await?;
     println!("{plan}");

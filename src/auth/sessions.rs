@@ -78,7 +78,7 @@ fn invalid() -> ApiError {
     ApiError::unauthenticated("invalid or expired refresh token: sign in again")
 }
 
-fn at(row: &crate::sql::Row, key: &str) -> Option<DateTime<Utc>> {
+fn at(row: &crate::sql::rows::Row, key: &str) -> Option<DateTime<Utc>> {
     row.values.get(key).and_then(|v| v.as_str()).and_then(parse_datetime)
 }
 

@@ -4,16 +4,17 @@
 
 use super::context::{caller, input_arg, on_parent, state, string_arg};
 use super::declared_type;
+use super::document::from_field as to_sel;
 use super::objects::list_arguments;
-use super::selection::to_sel;
+use super::resolvers::{read_list, read_row};
 use crate::app::AppState;
 use crate::auth::sessions::{self, Issued};
 use crate::auth::{Account, AccountKey, Caller, find_account, json_value, password, set_account_fields};
 use crate::error::{ApiError, ApiResult};
 use crate::model::{FieldKind, Model, profile_fields};
-use crate::sql::fetch::{Loader, Sel};
+use crate::sql::select::Sel;
 use crate::sql::values::format_datetime;
-use crate::sql::{Row, SqlCtx, write};
+use crate::sql::write;
 use async_graphql::Value;
 use async_graphql::dynamic::{
     Field, FieldFuture, FieldValue, InputObject, InputValue, Object, ResolverContext, SchemaBuilder, TypeRef,
@@ -25,7 +26,8 @@ struct Payload {
     access_token: String,
     refresh_token: String,
     expires_at: String,
-    user: Row,
+    /// The user, rendered for the payload's selection.
+    user: Value,
 }
 
 pub fn register(builder: SchemaBuilder, user: &Model) -> SchemaBuilder {
@@ -36,7 +38,7 @@ pub fn register(builder: SchemaBuilder, user: &Model) -> SchemaBuilder {
         .field(payload_field("expiresAt", TypeRef::named_nn("DateTime"), "When the access token expires.", |p| Value::from(p.expires_at.clone())))
         .field(
             Field::new("user", TypeRef::named_nn("User"), |ctx| {
-                on_parent(&ctx, |p: &Payload| Ok(Some(FieldValue::borrowed_any(&p.user))))
+                on_parent(&ctx, |p: &Payload| Ok(Some(FieldValue::value(p.user.clone()))))
             })
             .description("The signed-in user."),
         );
@@ -73,9 +75,10 @@ pub(super) fn user_model(st: &AppState) -> &Model {
     st.ir.model("User").expect("the built-in User always exists")
 }
 
-/// A field selection's children named `name` (e.g. `user { ... }` inside the payload).
-fn child_fields<'s>(sel: &'s Sel, name: &str) -> Vec<&'s Sel> {
-    sel.children.iter().filter(|c| c.name == name).flat_map(|c| c.children.iter()).collect()
+/// The selection of the payload's `user` (every `user { ... }` of the payload's selection).
+fn user_selection(sel: &Sel) -> Sel {
+    let children = sel.children.iter().filter(|c| c.name == "user").flat_map(|c| c.children.iter().cloned()).collect();
+    Sel { name: "user".into(), key: "user".into(), args: Vec::new(), children, pos: sel.pos }
 }
 
 /// Hashing is slow by design: keep it off the async workers.
@@ -106,9 +109,8 @@ async fn account_payload(st: &AppState, account: &Account, issued: Issued, sel: 
         claims: account.claims.clone(),
         session: Some(issued.family_id.clone()),
     });
-    let loader = Loader::for_caller(&st.db, &st.ir, st.limits(), &me);
     let user =
-        loader.by_id(user_model(st), &account.id, child_fields(sel, "user")).await?.ok_or_else(invalid_credentials)?;
+        read_row(st, &me, user_model(st), &account.id, &user_selection(sel)).await?.ok_or_else(invalid_credentials)?;
     let expires = chrono::DateTime::from_timestamp(exp, 0).expect("token expiry is a valid time");
     Ok(Payload { access_token, refresh_token: issued.refresh_token, expires_at: format_datetime(&expires), user })
 }
@@ -137,8 +139,7 @@ pub fn mutations(mutation: Object) -> Object {
                         return Err(ApiError::forbidden(format!("{} cannot be set at sign-up (field @auth rules)", f.name)).into());
                     }
                     if !input.is_empty() {
-                        let cx = SqlCtx::new(&st.ir, st.backend());
-                        write::update(&txn, &cx, user_model(st), &id, &input, sea_orm::sea_query::Condition::all()).await?;
+                        write::set_user_fields(&txn, user_model(st), &id, &input).await?;
                     }
                     let issued = sessions::start(&txn, st.sessions, &id, None).await?;
                     txn.commit().await.map_err(ApiError::from)?;
@@ -258,7 +259,7 @@ pub fn mutations(mutation: Object) -> Object {
                         return Err(ApiError::not_found(format!("no User with id {id}")).into());
                     }
                     sessions::revoke_user(&st.db, &id, None).await?;
-                    Ok(Some(FieldValue::owned_any(load_user(st, &id, &to_sel(ctx.ctx.field())?).await?)))
+                    Ok(Some(FieldValue::value(load_user(st, &id, &to_sel(ctx.ctx.field())?).await?)))
                 }))
             })
             .argument(InputValue::new("userId", TypeRef::named_nn(TypeRef::ID)).description("The user to disable."))
@@ -281,7 +282,7 @@ fn admin_user_op(name: &str, doc: &str, arg: InputValue, values: ColumnValues) -
             if !set_account_fields(&st.db, &id, &fields).await? {
                 return Err(ApiError::not_found(format!("no User with id {id}")).into());
             }
-            Ok(Some(FieldValue::owned_any(load_user(st, &id, &to_sel(ctx.ctx.field())?).await?)))
+            Ok(Some(FieldValue::value(load_user(st, &id, &to_sel(ctx.ctx.field())?).await?)))
         }))
     })
     .argument(InputValue::new("userId", TypeRef::named_nn(TypeRef::ID)).description("The user to change."))
@@ -289,10 +290,9 @@ fn admin_user_op(name: &str, doc: &str, arg: InputValue, values: ColumnValues) -
     .description(doc)
 }
 
-async fn load_user(st: &AppState, id: &str, sel: &Sel) -> ApiResult<Row> {
-    let loader = Loader::new(&st.db, &st.ir, st.limits());
-    loader
-        .by_id(user_model(st), id, sel.children.iter().collect())
+/// A user as admin sees it (for the admin operations).
+async fn load_user(st: &AppState, id: &str, sel: &Sel) -> ApiResult<Value> {
+    read_row(st, &Caller::Admin, user_model(st), id, sel)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no User with id {id}")))
 }
@@ -309,8 +309,7 @@ pub fn queries(query: Object) -> Object {
             let st = state(&ctx)?;
             caller(&ctx).require_admin()?;
             let sel = to_sel(ctx.ctx.field())?;
-            let loader = Loader::new(&st.db, &st.ir, st.limits());
-            Ok(Some(FieldValue::owned_any(loader.list(user_model(st), &sel).await?)))
+            Ok(Some(FieldValue::value(read_list(st, &Caller::Admin, user_model(st), &sel).await?)))
         }))
     })
     .description("All users, filtered and paged (admin).");
@@ -321,11 +320,7 @@ pub fn queries(query: Object) -> Object {
                     let st = state(&ctx)?;
                     let Some(me) = caller(&ctx).user() else { return Ok(None) };
                     let sel = to_sel(ctx.ctx.field())?;
-                    let loader = Loader::for_caller(&st.db, &st.ir, st.limits(), caller(&ctx));
-                    Ok(loader
-                        .by_id(user_model(st), &me.id, sel.children.iter().collect())
-                        .await?
-                        .map(FieldValue::owned_any))
+                    Ok(read_row(st, caller(&ctx), user_model(st), &me.id, &sel).await?.map(FieldValue::value))
                 }))
             })
             .description("The signed-in user; null without an access token."),

@@ -4,13 +4,17 @@
 mod auth_api;
 mod auth_email;
 mod context;
+pub mod document;
+pub mod executor;
 mod filters;
 mod inputs;
 mod objects;
 mod profile;
+pub mod render;
 mod resolvers;
 mod scalars;
-mod selection;
+
+pub use executor::{DryRun, Executor};
 
 use crate::app::AppState;
 use crate::model::{ScalarField, ScalarType};

@@ -4,12 +4,15 @@
 use super::auth_api::user_model;
 use super::context::{caller, input_arg, state};
 use super::declared_type;
-use super::selection::to_sel;
+use super::document::from_field;
 use crate::error::ApiError;
 use crate::model::{FieldKind, Model, Operation, profile_fields};
-use crate::sql::fetch::Loader;
-use crate::sql::{SqlCtx, access, write};
+use crate::sql::SqlCtx;
+use crate::sql::input::InputEnv;
+use crate::sql::root::RootKind;
+use async_graphql::Name;
 use async_graphql::dynamic::{Field, FieldFuture, FieldValue, InputObject, InputValue, Object, SchemaBuilder, TypeRef};
+use async_graphql_value::Value as DocValue;
 
 const INPUT: &str = "UpdateProfileInput";
 
@@ -46,30 +49,19 @@ pub fn mutations(mutation: Object, user: &Model) -> Object {
                 if let Some(key) = input.keys().find(|k| !profile_fields(user).any(|f| f.name == **k)) {
                     return Err(ApiError::invalid_field(key, format!("{key} is not a profile field")).into());
                 }
-                let keys: Vec<&str> = input.keys().map(String::as_str).collect();
-                let cx = SqlCtx::for_caller(&st.ir, st.backend(), who);
-                // Your own row, and each written field's update rules: before and as written.
-                let guard = access::write_access(&cx, user, &user.table, Operation::Update, &keys)?.condition();
-                let txn = crate::db::begin_write(&st.db).await.map_err(ApiError::from)?;
-                if !write::update(&txn, &cx, user, &me.id, &input, guard.clone()).await? {
-                    return Err(ApiError::forbidden(
-                        "the @auth rules of these profile fields do not let you change them",
-                    )
-                    .into());
-                }
-                if !write::satisfies(&txn, user, &me.id, guard).await? {
-                    return Err(ApiError::forbidden(
-                        "your profile as written does not satisfy its fields' @auth update rules",
-                    )
-                    .into());
-                }
-                let sel = to_sel(ctx.ctx.field())?;
-                let row = Loader::for_caller(&txn, &st.ir, st.limits(), who)
-                    .find(user, &me.id, sel.children.iter().collect())
+                // An update of the caller's own User row, under its rules (your own row) and each
+                // written field's update rules, before and as written: one statement.
+                let mut sel = from_field(ctx.ctx.field())?;
+                sel.args.push((Name::new("id"), DocValue::String(me.id.clone())));
+                let env = InputEnv::empty();
+                let compiled = {
+                    let cx = SqlCtx::for_caller(&st.ir, st.backend(), &env, who);
+                    crate::sql::root::compile(&cx, st.limits(), user, RootKind::Write(Operation::Update), &sel)?
+                };
+                let row = super::resolvers::run(st, who, &compiled)
                     .await?
                     .ok_or_else(|| ApiError::not_found("your account no longer exists"))?;
-                txn.commit().await.map_err(ApiError::from)?;
-                Ok(Some(FieldValue::owned_any(row)))
+                Ok(Some(FieldValue::value(row)))
             }))
         })
         .argument(InputValue::new("input", TypeRef::named_nn(INPUT)).description("The profile fields to change."))

@@ -1,6 +1,5 @@
 //! Custom scalars and the small shared types: `DateTime`, `JSON`, `OrderDirection`, `PageInfo`.
 
-use crate::sql::Connection;
 use crate::sql::values::parse_datetime;
 use async_graphql::Value;
 use async_graphql::dynamic::{Enum, EnumItem, Field, Object, Scalar, SchemaBuilder, TypeRef};
@@ -17,34 +16,21 @@ pub fn register(builder: SchemaBuilder) -> SchemaBuilder {
         .item(EnumItem::new("DESC").description("Largest first."));
     let page_info = Object::new("PageInfo")
         .description("Where a page sits in the whole list (Relay cursor connections).")
-        .field(page_field(
-            "hasNextPage",
-            TypeRef::named_nn(TypeRef::BOOLEAN),
-            "Whether more rows follow this page.",
-            |c| Value::Boolean(c.has_next_page),
-        ))
-        .field(page_field(
-            "hasPreviousPage",
-            TypeRef::named_nn(TypeRef::BOOLEAN),
-            "Whether rows precede this page.",
-            |c| Value::Boolean(c.has_previous_page),
-        ))
+        .field(page_field("hasNextPage", TypeRef::named_nn(TypeRef::BOOLEAN), "Whether more rows follow this page."))
+        .field(page_field("hasPreviousPage", TypeRef::named_nn(TypeRef::BOOLEAN), "Whether rows precede this page."))
         .field(page_field(
             "startCursor",
             TypeRef::named(TypeRef::STRING),
             "Cursor of the first row; pass as `before` for the previous page.",
-            |c| c.edges.first().map(|e| Value::from(e.cursor.clone())).unwrap_or(Value::Null),
         ))
         .field(page_field(
             "endCursor",
             TypeRef::named(TypeRef::STRING),
             "Cursor of the last row; pass as `after` for the next page.",
-            |c| c.edges.last().map(|e| Value::from(e.cursor.clone())).unwrap_or(Value::Null),
         ));
     builder.register(datetime).register(json).register(direction).register(page_info)
 }
 
-fn page_field(name: &str, ty: TypeRef, description: &str, get: fn(&Connection) -> Value) -> Field {
-    Field::new(name, ty, move |ctx| super::context::on_parent(&ctx, |conn: &Connection| Ok(Some(get(conn).into()))))
-        .description(description)
+fn page_field(name: &str, ty: TypeRef, description: &str) -> Field {
+    Field::new(name, ty, super::objects::pick).description(description)
 }

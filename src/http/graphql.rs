@@ -60,13 +60,13 @@ pub async fn post(
     let ip = client_ip(&s, &headers, peer);
     match batch {
         BatchRequest::Single(r) => {
-            let (response, request_error) = execute(&s, s.parse_cache.prepare(r).data(ip), caller).await;
+            let (response, request_error) = execute(&s, r, caller, ip).await;
             respond(modern, request_error, BatchResponse::Single(response))
         }
         BatchRequest::Batch(rs) => {
             let mut out = Vec::with_capacity(rs.len());
             for r in rs {
-                out.push(execute(&s, s.parse_cache.prepare(r).data(ip), caller.clone()).await.0);
+                out.push(execute(&s, r, caller.clone(), ip).await.0);
             }
             respond(modern, false, BatchResponse::Batch(out))
         }
@@ -90,8 +90,7 @@ pub async fn get(
             );
         }
     };
-    let mut request = s.parse_cache.prepare(request);
-    if is_not_query(&mut request) {
+    if s.app.executor.operation_type(&request).is_some_and(|t| t != OperationType::Query) {
         let mut resp = error_response(
             modern,
             StatusCode::METHOD_NOT_ALLOWED,
@@ -105,7 +104,7 @@ pub async fn get(
         Err(e) => return error_response(modern, StatusCode::UNAUTHORIZED, e),
     };
     let ip = client_ip(&s, &headers, peer);
-    let (response, request_error) = execute(&s, request.data(ip), caller).await;
+    let (response, request_error) = execute(&s, request, caller, ip).await;
     respond(modern, request_error, BatchResponse::Single(response))
 }
 
@@ -126,63 +125,16 @@ fn caller(s: &HttpState, headers: &HeaderMap) -> Result<Caller, ApiError> {
     Caller::from_authorization(auth, &s.app.state.service_key, &s.app.state.jwt)
 }
 
-/// Executes one request (its document attached from the parse cache); also says whether it failed as a whole before execution (a syntax,
-/// validation or limit error: no data, and only errors the executor raised, which carry no
-/// code, unlike every error a resolver raises).
-async fn execute(s: &HttpState, request: Request, caller: Caller) -> (Response, bool) {
-    let r = s.app.schema.execute(request.data(caller)).await;
+/// Executes one request; also says whether it failed as a whole before execution (a syntax,
+/// validation or limit error).
+async fn execute(s: &HttpState, request: Request, caller: Caller, ip: ClientIp) -> (Response, bool) {
+    let r = s.app.executor.execute(request, caller, Some(ip)).await;
     s.metrics.graphql_requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     if !r.errors.is_empty() {
         s.metrics.graphql_errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
-    let request_error = r.data == async_graphql::Value::Null
-        && !r.errors.is_empty()
-        && r.errors.iter().all(|e| e.path.is_empty() && e.extensions.as_ref().is_none_or(|x| x.get("code").is_none()));
-    (with_codes(r), request_error)
-}
-
-/// Every error carries `extensions.code`: a request error (syntax, validation, limits) is the
-/// client's (`BAD_USER_INPUT`); an uncoded error at a field path is ours (`INTERNAL`).
-fn with_codes(mut r: Response) -> Response {
-    // A non-null field whose resolver reported an error (FORBIDDEN, NOT_FOUND, ...) at its path
-    // also draws the executor's own "non-null" error at the same path: one error per field.
-    let reported: Vec<Vec<async_graphql::PathSegment>> = r
-        .errors
-        .iter()
-        .filter(|e| !e.path.is_empty() && e.extensions.as_ref().is_some_and(|x| x.get("code").is_some()))
-        .map(|e| e.path.clone())
-        .collect();
-    r.errors.retain(|e| !(e.message.starts_with("internal: non-null") && reported.contains(&e.path)));
-    // The executor leaves a failed non-null root field out of `data`; GraphQL propagates its
-    // null to `data` itself (a nullable one is present as null, so only non-null ones are left out).
-    if let async_graphql::Value::Object(data) = &r.data
-        && r.errors.iter().any(|e| {
-            matches!(e.path.as_slice(), [async_graphql::PathSegment::Field(key)] if !data.contains_key(key.as_str()))
-        })
-    {
-        r.data = async_graphql::Value::Null;
-    }
-    for e in &mut r.errors {
-        if e.extensions.as_ref().is_some_and(|x| x.get("code").is_some()) {
-            continue;
-        }
-        let code = if e.path.is_empty() { ErrorCode::BadUserInput } else { ErrorCode::Internal };
-        e.extensions.get_or_insert_with(Default::default).set("code", code.as_str());
-    }
-    r
-}
-
-/// Whether the selected operation of a GET request would change data.
-fn is_not_query(request: &mut Request) -> bool {
-    let name = request.operation_name.clone();
-    let Ok(doc) = request.parsed_query() else {
-        return false; // the executor reports the syntax error
-    };
-    let op = match &name {
-        Some(name) => doc.operations.iter().find(|(n, _)| n.map(|n| n.as_str()) == Some(name.as_str())).map(|(_, o)| o),
-        None => doc.operations.iter().next().map(|(_, o)| o),
-    };
-    op.is_some_and(|o| o.node.ty != OperationType::Query)
+    let request_error = crate::graphql::executor::request_failed(&r);
+    (r, request_error)
 }
 
 fn accepts_graphql_response(headers: &HeaderMap) -> bool {

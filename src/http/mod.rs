@@ -2,7 +2,6 @@
 
 mod graphql;
 mod metrics;
-mod parse_cache;
 mod playground;
 
 use crate::app::App;
@@ -14,13 +13,12 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub struct HttpState {
     pub app: Arc<App>,
-    pub parse_cache: Arc<parse_cache::ParseCache>,
     pub metrics: Arc<metrics::HttpMetrics>,
 }
 
 pub fn router(app: App) -> Router {
     let cors = cors(&app.state.config.cors_origins);
-    let state = HttpState { app: Arc::new(app), parse_cache: Default::default(), metrics: Default::default() };
+    let state = HttpState { app: Arc::new(app), metrics: Default::default() };
     let router = Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/", get(playground::page))

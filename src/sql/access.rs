@@ -2,7 +2,7 @@
 //! rule means exactly what the same filter would. Rules are ORed, the parts of one rule ANDed;
 //! the service key and role `admin` pass everything; a model without `@auth` is admin-only.
 
-use super::filter::filter_condition;
+use super::filter::rule_condition;
 use super::{SqlCtx, col};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
@@ -85,33 +85,20 @@ pub fn rules_access(
     caller: &Caller,
     rules: &[AuthRule],
 ) -> ApiResult<Access> {
-    let user = caller.user();
     let mut any = Condition::any();
     let mut granted = false;
-    for rule in rules.iter().filter(|r| r.operations.contains(&op)) {
-        let applies = match &rule.allow {
-            AuthAllow::Public => true,
-            AuthAllow::Private | AuthAllow::Owner { .. } => user.is_some(),
-            AuthAllow::Roles(roles) => user.is_some_and(|u| u.roles.iter().any(|r| roles.contains(r))),
-        };
-        if !applies {
-            continue;
-        }
+    for rule in rules.iter().filter(|r| rule_applies(cx, r, op, caller)) {
         let mut cond = Condition::all();
         if let AuthAllow::Owner { field } = &rule.allow {
             let column = model.belongs_to_column(field)?;
-            let me = user.map(|u| u.id.clone()).unwrap_or_default();
-            cond = cond.add(col(alias, column).eq(me));
+            cond = cond.add(col(alias, column).eq(cx.caller_id()?));
         }
         if let Some(w) = &rule.condition {
-            if super::filter::needs_missing_value(cx, w) {
-                continue;
-            }
             let was = cx.set_in_rule(true);
-            let compiled = filter_condition(cx, model, alias, w);
+            let compiled = rule_condition(cx, model, alias, w);
             cx.set_in_rule(was);
             cond = cond.add(compiled?);
-            if let Some(present) = super::filter::profile_values_present(cx, w) {
+            if let Some(present) = super::filter::profile_values_present(cx, w)? {
                 cond = cond.add(present);
             }
         }
@@ -122,6 +109,29 @@ pub fn rules_access(
         any = any.add(cond);
     }
     Ok(if granted { Access::Rows(any) } else { Access::Denied })
+}
+
+/// Whether `rule` grants `op` to `caller` on some rows: it names the operation, its `allow`
+/// covers the caller, and the caller has every value its `where:` names.
+fn rule_applies(cx: &SqlCtx, rule: &AuthRule, op: Operation, caller: &Caller) -> bool {
+    let user = caller.user();
+    rule.operations.contains(&op)
+        && match &rule.allow {
+            AuthAllow::Public => true,
+            AuthAllow::Private | AuthAllow::Owner { .. } => user.is_some(),
+            AuthAllow::Roles(roles) => user.is_some_and(|u| u.roles.iter().any(|r| roles.contains(r))),
+        }
+        && rule.condition.as_ref().is_none_or(|w| !super::filter::needs_missing_value(cx, w))
+}
+
+/// Whether any rule of `model` grants `op` to the caller (on some rows at least).
+pub fn may(cx: &SqlCtx, model: &Model, op: Operation) -> bool {
+    let Some(caller) = cx.caller else { return true };
+    if caller.is_admin() {
+        return true;
+    }
+    let rules: &[AuthRule] = if model.builtin { user_rules() } else { model.auth.as_deref().unwrap_or(&[]) };
+    rules.iter().any(|r| rule_applies(cx, r, op, caller))
 }
 
 /// The error for a root operation no rule allows: sign in, or you may not.
@@ -152,7 +162,7 @@ pub fn field_read_access(cx: &SqlCtx, model: &Model, key: &str, alias: &str) -> 
     let Some(field) = guarded_field(cx.schema, model, key) else { return Ok(None) };
     if users_own(model, field) {
         return Ok(Some(match caller.user() {
-            Some(u) => Access::Rows(Condition::all().add(col(alias, "id").eq(u.id.clone()))),
+            Some(_) => Access::Rows(Condition::all().add(col(alias, "id").eq(cx.caller_id()?))),
             None => Access::Denied,
         }));
     }

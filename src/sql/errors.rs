@@ -1,7 +1,7 @@
 //! Constraint violations → `CONFLICT` errors that say which rule and field, in the model's
 //! terms (never SQL).
 
-use super::{SqlCtx, columns};
+use super::columns;
 use crate::error::ApiError;
 use crate::model::Model;
 use sea_orm::{DbErr, RuntimeErr, SqlErr};
@@ -12,7 +12,8 @@ pub enum WriteOp {
     Delete,
 }
 
-pub fn write_error(cx: &SqlCtx, model: &Model, e: DbErr, op: WriteOp) -> ApiError {
+/// The error for a failed write of `model` (`schema` names the rows that refer to it).
+pub fn write_error(model: &Model, e: DbErr, op: WriteOp, schema: &[Model]) -> ApiError {
     match e.sql_err() {
         Some(SqlErr::UniqueConstraintViolation(msg)) => {
             let fields = unique_fields(model, &msg, &e);
@@ -25,9 +26,7 @@ pub fn write_error(cx: &SqlCtx, model: &Model, e: DbErr, op: WriteOp) -> ApiErro
             err
         }
         Some(SqlErr::ForeignKeyConstraintViolation(_)) if op == WriteOp::Delete => {
-            let refs: Vec<String> = cx
-                .schema
-                .models
+            let refs: Vec<String> = schema
                 .iter()
                 .flat_map(|m| {
                     m.belongs_to()

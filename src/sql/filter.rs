@@ -4,7 +4,8 @@
 //! Semantics: operators follow SQL (`ne: "x"` does not match NULL); `not` is the exact
 //! complement of its filter (NULL-safe), and `every` means "no related row fails the filter".
 
-use super::values::{bind, bind_scalar};
+use super::input::Input;
+use super::params::{Conv, Source};
 use super::{ColumnSpec, SqlCtx, col, column_for};
 use crate::error::{ApiError, ApiResult};
 use crate::model::{FieldKind, Model, ScalarType};
@@ -13,40 +14,46 @@ use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Func, Query, QuerySt
 use serde_json::Value as Json;
 
 /// Compiles `filter` for rows of `model` under table alias `alias`.
-pub fn filter_condition(cx: &SqlCtx, model: &Model, alias: &str, filter: &GqlValue) -> ApiResult<Condition> {
-    let obj = match filter {
-        GqlValue::Null => return Ok(Condition::all()),
-        GqlValue::Object(o) => o,
-        _ => return Err(ApiError::bad_input(format!("{}Filter must be an object", model.name))),
+pub fn filter_condition(cx: &SqlCtx, model: &Model, alias: &str, filter: &Input) -> ApiResult<Condition> {
+    if filter.is_null() {
+        return Ok(Condition::all());
+    }
+    let Some(entries) = filter.entries() else {
+        return Err(ApiError::bad_input(format!("{}Filter must be an object", model.name)));
     };
     let mut cond = Condition::all();
-    for (key, value) in obj {
+    for (key, value) in entries {
         let key = key.as_str();
-        if value == &GqlValue::Null {
+        if value.is_null() {
             // `{title: null}`, `{not: null}`: no condition.
             continue;
         }
         match key {
             "and" | "or" => {
-                let items = as_list(value);
+                let items = value.items();
                 if items.is_empty() {
                     cond = cond.add(if key == "and" { always(true) } else { always(false) });
                     continue;
                 }
                 let mut group = if key == "and" { Condition::all() } else { Condition::any() };
-                for item in items {
+                for item in &items {
                     group = group.add(filter_condition(cx, model, alias, item)?);
                 }
                 cond = cond.add(group);
             }
-            "not" => cond = cond.add(complement(filter_condition(cx, model, alias, value)?)),
-            _ => cond = cond.add(field_condition(cx, model, alias, key, value)?),
+            "not" => cond = cond.add(complement(filter_condition(cx, model, alias, &value)?)),
+            _ => cond = cond.add(field_condition(cx, model, alias, key, &value)?),
         }
     }
     Ok(cond)
 }
 
-fn field_condition(cx: &SqlCtx, model: &Model, alias: &str, key: &str, value: &GqlValue) -> ApiResult<Condition> {
+/// A rule's `where:` (a constant of the schema) as a filter.
+pub fn rule_condition(cx: &SqlCtx, model: &Model, alias: &str, condition: &GqlValue) -> ApiResult<Condition> {
+    filter_condition(cx, model, alias, &Input::constant(condition, cx.inputs))
+}
+
+fn field_condition(cx: &SqlCtx, model: &Model, alias: &str, key: &str, value: &Input) -> ApiResult<Condition> {
     let cond = match column_for(model, key) {
         Some(spec) => column_condition(cx, &spec, alias, value)?,
         None => {
@@ -70,7 +77,7 @@ fn relation_condition(
     alias: &str,
     key: &str,
     field: &crate::model::Field,
-    value: &GqlValue,
+    value: &Input,
 ) -> ApiResult<Condition> {
     match &field.kind {
         FieldKind::BelongsTo(b) => {
@@ -82,20 +89,20 @@ fn relation_condition(
         FieldKind::HasMany(h) => {
             let target = cx.model(&h.target);
             let via = target.belongs_to_column(&h.via)?;
-            let GqlValue::Object(ops) = value else {
+            let Some(ops) = value.entries() else {
                 return Ok(Condition::all());
             };
             let mut cond = Condition::all();
             for (op, sub_filter) in ops {
                 let link = Some((h.via.as_str(), via, alias));
                 cond = cond.add(match op.as_str() {
-                    "some" => Expr::exists(subquery(cx, target, sub_filter, link)?),
-                    "none" => Expr::not_exists(subquery(cx, target, sub_filter, link)?),
+                    "some" => Expr::exists(subquery(cx, target, &sub_filter, link)?),
+                    "none" => Expr::not_exists(subquery(cx, target, &sub_filter, link)?),
                     "every" => {
                         let a = cx.alias();
-                        let inner = complement(filter_condition(cx, target, &a, sub_filter)?);
+                        let inner = complement(filter_condition(cx, target, &a, &sub_filter)?);
                         let mut q = Query::select();
-                        q.expr(Expr::val(1))
+                        q.expr(Expr::cust("1"))
                             .from_as(Alias::new(&target.table), Alias::new(&a))
                             .and_where(col(&a, via).equals((Alias::new(alias), Alias::new("id"))))
                             .cond_where(inner)
@@ -122,7 +129,7 @@ fn relation_condition(
 fn subquery(
     cx: &SqlCtx,
     target: &Model,
-    filter: &GqlValue,
+    filter: &Input,
     link: Option<(&str, &str, &str)>,
 ) -> ApiResult<SelectStatement> {
     let a = cx.alias();
@@ -130,7 +137,7 @@ fn subquery(
     q.from_as(Alias::new(&target.table), Alias::new(&a));
     match link {
         Some((via, fk, parent)) => {
-            q.expr(Expr::val(1)).and_where(col(&a, fk).equals((Alias::new(parent), Alias::new("id"))));
+            q.expr(Expr::cust("1")).and_where(col(&a, fk).equals((Alias::new(parent), Alias::new("id"))));
             if let Some(guard) = super::access::field_read_condition(cx, target, via, &a)? {
                 q.cond_where(guard);
             }
@@ -145,8 +152,8 @@ fn subquery(
 }
 
 /// Compiles one `<Type>Filter` object on a column.
-fn column_condition(cx: &SqlCtx, spec: &ColumnSpec, alias: &str, ops: &GqlValue) -> ApiResult<Condition> {
-    let GqlValue::Object(ops) = ops else {
+fn column_condition(cx: &SqlCtx, spec: &ColumnSpec, alias: &str, ops: &Input) -> ApiResult<Condition> {
+    let Some(ops) = ops.entries() else {
         return Err(ApiError::invalid_field(&spec.key, format!("{}: expected a filter object", spec.key)));
     };
     if spec.list || spec.ty == ScalarType::Json {
@@ -154,34 +161,54 @@ fn column_condition(cx: &SqlCtx, spec: &ColumnSpec, alias: &str, ops: &GqlValue)
     }
     let mut cond = Condition::all();
     for (op, v) in ops {
-        cond = cond.add(operator(cx, spec, alias, op.as_str(), v)?);
+        cond = cond.add(operator(cx, spec, alias, op.as_str(), &v)?);
     }
     Ok(cond)
 }
 
-fn operator(cx: &SqlCtx, spec: &ColumnSpec, alias: &str, op: &str, v: &GqlValue) -> ApiResult<Expr> {
+/// The operand of an operator: where its value comes from on each run.
+enum Operand {
+    /// One bound value.
+    One(Source),
+    /// A list of values, bound as one array parameter.
+    List(Source),
+    /// A list in a rule mixing constants and the caller's values: one parameter per item.
+    Items(Vec<Source>),
+}
+
+fn operator(cx: &SqlCtx, spec: &ColumnSpec, alias: &str, op: &str, v: &Input) -> ApiResult<Expr> {
     let c = col(alias, &spec.column);
-    let mut json = v.clone().into_json().map_err(ApiError::internal)?;
-    if cx.in_rule() {
-        match resolve_placeholders(cx, &json)? {
-            Resolved::Literal(v) => json = v,
+    let operand = if cx.in_rule() {
+        // A rule's operands are constants of the schema, with the caller's values for placeholders.
+        let value = v.peek().unwrap_or(GqlValue::Null).into_json().map_err(ApiError::internal)?;
+        match resolve_placeholders(cx, &value)? {
             Resolved::Missing => return Ok(always(false)),
             Resolved::UserColumn(column) => return user_column_compare(cx, c, op, &column),
+            Resolved::Sources(sources) => sources,
         }
-    }
-    let one = |j: &serde_json::Value| bind_scalar(spec, j, cx.backend);
-    let is_text = matches!(spec.ty, ScalarType::String | ScalarType::Id);
-    if Json::is_null(&json) && !matches!(op, "eq" | "ne") {
+    } else if v.is_list() {
+        Operand::List(v.source())
+    } else {
+        Operand::One(v.source())
+    };
+    if v.is_null() && !matches!(op, "eq" | "ne") {
         // A null operand sets no condition (as an absent one); only eq/ne give null a meaning.
         return Ok(always(true));
     }
+    let is_text = matches!(spec.ty, ScalarType::String | ScalarType::Id);
+    let one = |operand: Operand| -> ApiResult<Expr> {
+        match operand {
+            Operand::One(src) => cx.bind(src, Conv::Scalar(spec.clone())),
+            _ => Err(ApiError::invalid_field(&spec.key, format!("{}: {op} takes one value, not a list", spec.key))),
+        }
+    };
     Ok(match op {
-        "eq" if Json::is_null(&json) => c.is_null(),
-        "ne" if Json::is_null(&json) => c.is_not_null(),
-        "eq" => c.eq(bind(spec, &json, cx.backend)?),
-        "ne" => c.ne(bind(spec, &json, cx.backend)?),
+        "eq" if v.is_null() => c.is_null(),
+        "ne" if v.is_null() => c.is_not_null(),
+        "eq" => c.eq(one(operand)?),
+        "ne" => c.ne(one(operand)?),
         "lt" | "lte" | "gt" | "gte" if spec.ty != ScalarType::Boolean => {
-            let b = one(&json)?;
+            let b = one(operand)?;
             match op {
                 "lt" => c.lt(b),
                 "lte" => c.lte(b),
@@ -190,30 +217,28 @@ fn operator(cx: &SqlCtx, spec: &ColumnSpec, alias: &str, op: &str, v: &GqlValue)
             }
         }
         "in" | "notIn" => {
-            let items: Vec<serde_json::Value> = match json {
-                serde_json::Value::Array(a) => a,
-                serde_json::Value::Null => return Ok(always(true)),
-                other => vec![other],
-            };
-            if items.is_empty() {
+            if v.is_list() && v.items().is_empty() {
                 return Ok(always(op == "notIn"));
             }
-            let bound = items.iter().map(one).collect::<ApiResult<Vec<_>>>()?;
-            if op == "in" { c.is_in(bound) } else { c.is_not_in(bound) }
+            let inside = match operand {
+                Operand::One(src) | Operand::List(src) => in_list(cx, c, src, spec)?,
+                Operand::Items(items) => {
+                    let bound = items
+                        .into_iter()
+                        .map(|s| cx.bind(s, Conv::Scalar(spec.clone())))
+                        .collect::<ApiResult<Vec<_>>>()?;
+                    c.is_in(bound)
+                }
+            };
+            if op == "in" { inside } else { inside.not() }
         }
-        "isNull" => match json.as_bool() {
-            Some(true) => c.is_null(),
-            Some(false) => c.is_not_null(),
-            None => return Ok(always(true)),
+        "isNull" => match v.peek() {
+            Some(GqlValue::Boolean(true)) => c.is_null(),
+            Some(GqlValue::Boolean(false)) => c.is_not_null(),
+            _ => return Ok(always(true)),
         },
         "contains" | "startsWith" | "endsWith" if is_text && spec.ty == ScalarType::String => {
-            let Some(s) = json.as_str() else {
-                return Ok(always(true));
-            };
-            if s.is_empty() {
-                return Ok(c.is_not_null());
-            }
-            text_match(cx, c, op, s)
+            text_match(cx, c, op, one(operand)?)
         }
         _ => {
             return Err(ApiError::invalid_field(
@@ -224,9 +249,20 @@ fn operator(cx: &SqlCtx, spec: &ColumnSpec, alias: &str, op: &str, v: &GqlValue)
     })
 }
 
+/// `column IN <the list>`, the list bound as one parameter: `= ANY($1)` on PostgreSQL (an
+/// array, planned once whatever its length), `IN (SELECT value FROM json_each(?))` on SQLite.
+fn in_list(cx: &SqlCtx, c: Expr, src: Source, spec: &ColumnSpec) -> ApiResult<Expr> {
+    let list = cx.bind(src, Conv::Items(spec.clone()))?;
+    Ok(if cx.backend == sea_orm::DatabaseBackend::Postgres {
+        Expr::cust_with_exprs("$1 = ANY($2)", [c, list])
+    } else {
+        Expr::cust_with_exprs("? IN (SELECT value FROM json_each(?))", [c, list])
+    })
+}
+
 /// A rule operand after placeholder substitution.
 enum Resolved {
-    Literal(Json),
+    Sources(Operand),
     /// A placeholder with no value for this caller. Rules naming one do not apply (see
     /// [`needs_missing_value`]), so this is only a fail-closed fallback: the comparison is false.
     Missing,
@@ -234,45 +270,65 @@ enum Resolved {
     UserColumn(String),
 }
 
-/// `"$user.id"`, `"$claims.<name>"` → the caller's values; `"$user.<field>"` → a column of the
-/// caller's `users` row. Lists substitute item by item (a list with a missing item is missing).
+/// `"$user.id"`, `"$claims.<name>"` → the caller's values (bound on each run: the plan is
+/// shared by callers of one rule profile); `"$user.<field>"` → a column of the caller's `users`
+/// row. A list with placeholders binds item by item.
 fn resolve_placeholders(cx: &SqlCtx, v: &Json) -> ApiResult<Resolved> {
-    let user = cx.caller.and_then(|c| c.user());
-    Ok(match v {
-        Json::String(s) if s == "$user.id" => match user {
-            Some(u) => Resolved::Literal(Json::String(u.id.clone())),
-            None => Resolved::Missing,
-        },
-        Json::String(s) if s.starts_with("$claims.") => {
-            match user.and_then(|u| u.claims.get(&s["$claims.".len()..])).filter(|v| !v.is_null()) {
-                Some(v) => Resolved::Literal(v.clone()),
-                None => Resolved::Missing,
-            }
-        }
-        Json::String(s) if s.starts_with("$user.") => {
-            let users = cx.model("User");
-            let field = &s["$user.".len()..];
-            match super::column_for(users, field) {
-                Some(spec) if user.is_some() => Resolved::UserColumn(spec.column),
-                Some(_) => Resolved::Missing,
-                None => return Err(ApiError::internal(format!("rule placeholder {s} names no User field"))),
-            }
-        }
-        Json::Array(items) => {
-            let mut out = Vec::new();
-            for item in items {
-                match resolve_placeholders(cx, item)? {
-                    Resolved::Literal(v) => out.push(v),
-                    Resolved::Missing => return Ok(Resolved::Missing),
-                    Resolved::UserColumn(_) => {
-                        return Err(ApiError::internal("`$user.<field>` is not supported inside a list"));
+    Ok(match placeholder(cx, v)? {
+        Some(Placeholder::Missing) => Resolved::Missing,
+        Some(Placeholder::UserColumn(c)) => Resolved::UserColumn(c),
+        Some(Placeholder::Value(src)) => Resolved::Sources(Operand::One(src)),
+        None => match v {
+            Json::Array(items) if items.iter().any(|i| matches!(i, Json::String(s) if s.starts_with('$'))) => {
+                let mut out = Vec::new();
+                for item in items {
+                    match placeholder(cx, item)? {
+                        None => out.push(Source::Value(GqlValue::from_json(item.clone()).map_err(ApiError::internal)?)),
+                        Some(Placeholder::Value(src)) => out.push(src),
+                        Some(Placeholder::Missing) => return Ok(Resolved::Missing),
+                        Some(Placeholder::UserColumn(_)) => {
+                            return Err(ApiError::internal("`$user.<field>` is not supported inside a list"));
+                        }
                     }
                 }
+                Resolved::Sources(Operand::Items(out))
             }
-            Resolved::Literal(Json::Array(out))
-        }
-        other => Resolved::Literal(other.clone()),
+            Json::Array(_) => Resolved::Sources(Operand::List(Source::Value(
+                GqlValue::from_json(v.clone()).map_err(ApiError::internal)?,
+            ))),
+            other => Resolved::Sources(Operand::One(Source::Value(
+                GqlValue::from_json(other.clone()).map_err(ApiError::internal)?,
+            ))),
+        },
     })
+}
+
+enum Placeholder {
+    Value(Source),
+    Missing,
+    UserColumn(String),
+}
+
+/// What a placeholder string stands for, for this caller; `None` when `v` is not one.
+fn placeholder(cx: &SqlCtx, v: &Json) -> ApiResult<Option<Placeholder>> {
+    let Json::String(s) = v else { return Ok(None) };
+    let user = cx.caller.and_then(|c| c.user());
+    Ok(Some(if s == "$user.id" {
+        if user.is_some() { Placeholder::Value(Source::CallerId) } else { Placeholder::Missing }
+    } else if let Some(name) = s.strip_prefix("$claims.") {
+        match user.and_then(|u| u.claims.get(name)).filter(|v| !v.is_null()) {
+            Some(_) => Placeholder::Value(Source::Claim(name.to_string())),
+            None => Placeholder::Missing,
+        }
+    } else if let Some(field) = s.strip_prefix("$user.") {
+        match super::column_for(cx.model("User"), field) {
+            Some(spec) if user.is_some() => Placeholder::UserColumn(spec.column),
+            Some(_) => Placeholder::Missing,
+            None => return Err(ApiError::internal(format!("rule placeholder {s} names no User field"))),
+        }
+    } else {
+        return Ok(None);
+    }))
 }
 
 /// Whether a rule's `where:` names a placeholder the caller has no value for (`$claims.<name>`
@@ -284,7 +340,7 @@ pub fn needs_missing_value(cx: &SqlCtx, condition: &GqlValue) -> bool {
         GqlValue::Object(o) => o.values().any(|v| needs_missing_value(cx, v)),
         GqlValue::List(items) => items.iter().any(|v| needs_missing_value(cx, v)),
         GqlValue::String(s) if s.starts_with("$user.") || s.starts_with("$claims.") => {
-            matches!(resolve_placeholders(cx, &Json::String(s.clone())), Ok(Resolved::Missing))
+            matches!(placeholder(cx, &Json::String(s.clone())), Ok(Some(Placeholder::Missing)))
         }
         _ => false,
     }
@@ -293,7 +349,7 @@ pub fn needs_missing_value(cx: &SqlCtx, condition: &GqlValue) -> bool {
 /// For a rule's `where:` naming `$user.<field>` placeholders: the condition that the caller's
 /// values are all present (not NULL) in their `users` row, ANDed to the rule so that an empty
 /// profile field, like a missing claim, makes the rule not apply (under `not` too).
-pub fn profile_values_present(cx: &SqlCtx, condition: &GqlValue) -> Option<Expr> {
+pub fn profile_values_present(cx: &SqlCtx, condition: &GqlValue) -> ApiResult<Option<Expr>> {
     fn collect(v: &GqlValue, out: &mut Vec<String>) {
         match v {
             GqlValue::Object(o) => o.values().for_each(|v| collect(v, out)),
@@ -307,22 +363,20 @@ pub fn profile_values_present(cx: &SqlCtx, condition: &GqlValue) -> Option<Expr>
     let users = cx.model("User");
     let columns: Vec<String> = fields.iter().filter_map(|f| super::column_for(users, f)).map(|c| c.column).collect();
     if columns.is_empty() {
-        return None;
+        return Ok(None);
     }
-    let me = cx.caller.and_then(|c| c.user()).map(|u| u.id.clone()).unwrap_or_default();
     let mut q = Query::select();
-    q.expr(Expr::val(1)).from(Alias::new("users")).and_where(Expr::col(Alias::new("id")).eq(me));
+    q.expr(Expr::cust("1")).from(Alias::new("users")).and_where(Expr::col(Alias::new("id")).eq(cx.caller_id()?));
     for c in columns {
         q.and_where(Expr::col(Alias::new(c)).is_not_null());
     }
-    Some(Expr::exists(q))
+    Ok(Some(Expr::exists(q)))
 }
 
 /// `column <op> (SELECT <user column> FROM users WHERE id = <caller>)`.
 fn user_column_compare(cx: &SqlCtx, c: Expr, op: &str, column: &str) -> ApiResult<Expr> {
-    let me = cx.caller.and_then(|c| c.user()).map(|u| u.id.clone()).unwrap_or_default();
     let mut q = Query::select();
-    q.column(Alias::new(column)).from(Alias::new("users")).and_where(Expr::col(Alias::new("id")).eq(me));
+    q.column(Alias::new(column)).from(Alias::new("users")).and_where(Expr::col(Alias::new("id")).eq(cx.caller_id()?));
     let sub = Expr::SubQuery(None, Box::new(q.into_sub_query_statement()));
     Ok(match op {
         "eq" => c.eq(sub),
@@ -335,18 +389,20 @@ fn user_column_compare(cx: &SqlCtx, c: Expr, op: &str, column: &str) -> ApiResul
     })
 }
 
-/// Case-sensitive substring tests, the same on both databases (SQLite's LIKE is not).
-fn text_match(cx: &SqlCtx, c: Expr, op: &str, s: &str) -> Expr {
-    let v = || Expr::val(s.to_string());
-    let len = || Expr::from(Func::cust("length").arg(v()));
+/// Case-sensitive substring tests, the same on both databases (SQLite's LIKE is not). An empty
+/// string matches every non-NULL value, with no special case: the statement does not depend
+/// on the value.
+fn text_match(cx: &SqlCtx, c: Expr, op: &str, v: Expr) -> Expr {
     let pg = cx.backend == sea_orm::DatabaseBackend::Postgres;
     match (op, pg) {
-        ("contains", true) => Expr::from(Func::cust("strpos").arg(c).arg(v())).gt(0),
-        ("contains", false) => Expr::from(Func::cust("instr").arg(c).arg(v())).gt(0),
-        ("startsWith", true) => Func::cust("starts_with").arg(c).arg(v()).into(),
-        ("startsWith", false) => Expr::from(Func::cust("substr").arg(c).arg(1).arg(len())).eq(v()),
-        ("endsWith", true) => Expr::from(Func::cust("right").arg(c).arg(len())).eq(v()),
-        _ => Expr::from(Func::cust("substr").arg(c).arg(Expr::val(0).sub(len()))).eq(v()),
+        ("contains", true) => Expr::cust_with_exprs("strpos($1, $2) > 0", [c, v]),
+        ("contains", false) => Expr::cust_with_exprs("instr(?, ?) > 0", [c, v]),
+        ("startsWith", true) => Expr::cust_with_exprs("starts_with($1, $2)", [c, v]),
+        ("startsWith", false) => Expr::cust_with_exprs("substr(?, 1, length(?)) = ?", [c, v.clone(), v]),
+        ("endsWith", true) => Expr::cust_with_exprs("right($1, length($2)) = $2", [c, v]),
+        // From the position that leaves exactly length(v) characters (at or before the start
+        // when v is longer, which then cannot match).
+        _ => Expr::cust_with_exprs("substr(?, length(?) - length(?) + 1) = ?", [c.clone(), c, v.clone(), v]),
     }
 }
 
@@ -375,6 +431,7 @@ pub fn as_list(v: &GqlValue) -> Vec<&GqlValue> {
 mod tests {
     use super::*;
     use crate::model::parse_sources;
+    use crate::sql::input::InputEnv;
     use sea_orm::DatabaseBackend;
 
     fn sql(backend: DatabaseBackend, filter: &str) -> String {
@@ -383,16 +440,13 @@ mod tests {
             "type Post @model @auth(rules: [{allow: public}]) { title: String }".into(),
         )])
         .expect("valid schema");
-        let cx = SqlCtx::new(&ir, backend);
+        let env = InputEnv::empty();
+        let cx = SqlCtx::new(&ir, backend, &env);
         let v: GqlValue = GqlValue::from_json(serde_json::from_str(filter).unwrap()).unwrap();
-        let cond = filter_condition(&cx, ir.model("Post").unwrap(), "p", &v).unwrap();
-        let mut q = Query::select();
-        q.expr(Expr::val(1)).from_as(Alias::new("posts"), Alias::new("p")).cond_where(cond);
-        let (s, values) = match backend {
-            DatabaseBackend::Postgres => q.build(sea_orm::sea_query::PostgresQueryBuilder),
-            _ => q.build(sea_orm::sea_query::SqliteQueryBuilder),
-        };
-        format!("{s} {values:?}")
+        let cond = filter_condition(&cx, ir.model("Post").unwrap(), "p", &Input::constant(&v, &env)).unwrap();
+        let text = crate::sql::text::condition(&cx, cond).unwrap();
+        let slots = cx.take_slots();
+        format!("{text} {slots:?}")
     }
 
     #[test]
@@ -402,9 +456,9 @@ mod tests {
                 b,
                 r#"{"title": {"contains": "pha", "startsWith": "a", "endsWith": "z"}, "not": {"title": {"eq": "x"}}}"#,
             );
-            assert!(!s.contains("pha'"), "values are bound: {s}");
-            let sql_text = s.split(" Values(").next().unwrap();
-            assert!(!sql_text.contains("pha") && !sql_text.contains("'"), "no literal values in SQL: {s}");
+            let sql_text = s.split(" [Slot").next().unwrap();
+            assert!(!sql_text.contains("pha") && !sql_text.contains('\''), "no literal values in SQL: {s}");
+            assert!(s.contains("pha"), "the value is bound: {s}");
             assert!(s.contains("NOT COALESCE("), "{s}");
         }
     }

@@ -1,23 +1,33 @@
-//! Stage 4: a request (arguments and selection) → sea-query statements with bound values →
-//! rows. `filter.rs` compiles the `filter` argument (and, later, `@auth` row rules) into one
-//! SQL predicate; `fetch.rs` loads a selection's relations with one statement per relation
-//! level; `write.rs` runs create/update/delete.
+//! Stage 4: a root field (arguments and selection) → one SQL statement, values always bound.
+//!
+//! `select.rs` compiles a read (a row by id, a page, with nested relations at any depth) into
+//! one statement that returns the whole answer as JSON; `write.rs` compiles create, update and
+//! delete (the rule checks folded into the same statement) returning the written row the same
+//! way. `filter.rs` compiles the `filter` argument and, through `access.rs`, `@auth` rules into
+//! SQL predicates; `cursor.rs` and `list.rs` paging; `params.rs` the bound values, re-bound from
+//! each request's variables (`input.rs`) when a compiled plan runs again; `shape.rs` says what
+//! the returned JSON holds.
 
 pub mod access;
 pub mod cursor;
 pub mod errors;
-pub mod fetch;
 pub mod filter;
+pub mod input;
 pub mod list;
+pub mod params;
+pub mod root;
 pub mod rows;
+pub mod select;
+pub mod shape;
+pub mod text;
 pub mod values;
 pub mod write;
 
 use crate::model::{FieldKind, Model, ScalarType, Schema};
+use input::InputEnv;
 use sea_orm::DatabaseBackend;
 use sea_orm::sea_query::{Alias, Expr};
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::cell::{Cell, RefCell};
 
 /// A stored column of a model as the SQL layer sees it.
 #[derive(Debug, Clone)]
@@ -95,83 +105,78 @@ pub fn guard_key(field: &str) -> String {
     format!("{GUARD}{field}")
 }
 
-/// A loaded row: column values by field name, plus the relations the selection asked for,
-/// by response key (alias or field name).
-#[derive(Debug, Clone, Default)]
-pub struct Row {
-    pub values: serde_json::Map<String, serde_json::Value>,
-    pub relations: HashMap<String, Relation>,
-}
-
-impl Row {
-    pub fn id(&self) -> Option<&str> {
-        self.values.get("id").and_then(|v| v.as_str())
-    }
-}
-
-#[derive(Debug, Clone)]
-pub enum Relation {
-    /// Shared: many child rows may point at one parent.
-    One(Option<std::sync::Arc<Row>>),
-    Many(Connection),
-}
-
-/// One page of a list, as the `...Connection` type shows it.
-#[derive(Debug, Clone, Default)]
-pub struct Connection {
-    pub edges: Vec<Edge>,
-    pub has_next_page: bool,
-    pub has_previous_page: bool,
-    /// Filled when the selection asks for `totalCount`.
-    pub total_count: Option<i64>,
-}
-
-#[derive(Debug, Clone)]
-pub struct Edge {
-    pub cursor: String,
-    pub row: Row,
-}
-
-/// What every statement builder needs: the IR, the SQL dialect, fresh table aliases, and whose
-/// `@auth` rules apply.
+/// What every statement builder needs: the IR, the SQL dialect, fresh table aliases, whose
+/// `@auth` rules apply, and the slots of the values the statement binds (see [`params`]).
 pub struct SqlCtx<'a> {
     pub schema: &'a Schema,
     pub backend: DatabaseBackend,
-    next_alias: AtomicUsize,
+    next_alias: Cell<usize>,
     /// The caller whose rules restrict every table read; `None` for the server's own work.
     pub caller: Option<&'a crate::auth::Caller>,
     /// Set while compiling a rule's `where:`: `$user.*`/`$claims.*` placeholders are live and
     /// relation subqueries are not restricted again (rules see all rows; no rule recursion).
-    in_rule: std::sync::atomic::AtomicBool,
+    in_rule: Cell<bool>,
+    /// The request's variables, for reading arguments (see [`input::Input`]).
+    pub inputs: &'a InputEnv,
+    slots: RefCell<Vec<params::Slot>>,
 }
 
 impl<'a> SqlCtx<'a> {
-    pub fn new(schema: &'a Schema, backend: DatabaseBackend) -> Self {
+    /// A context for the server's own statements (no rules apply).
+    pub fn new(schema: &'a Schema, backend: DatabaseBackend, inputs: &'a InputEnv) -> Self {
         Self {
             schema,
             backend,
-            next_alias: AtomicUsize::new(0),
+            next_alias: Cell::new(0),
             caller: None,
-            in_rule: std::sync::atomic::AtomicBool::new(false),
+            in_rule: Cell::new(false),
+            inputs,
+            slots: RefCell::new(Vec::new()),
         }
     }
     /// The same context, restricted by `caller`'s rules.
-    pub fn for_caller(schema: &'a Schema, backend: DatabaseBackend, caller: &'a crate::auth::Caller) -> Self {
-        Self { caller: Some(caller), ..Self::new(schema, backend) }
+    pub fn for_caller(
+        schema: &'a Schema,
+        backend: DatabaseBackend,
+        inputs: &'a InputEnv,
+        caller: &'a crate::auth::Caller,
+    ) -> Self {
+        Self { caller: Some(caller), ..Self::new(schema, backend, inputs) }
     }
     pub fn in_rule(&self) -> bool {
-        self.in_rule.load(Ordering::Relaxed)
+        self.in_rule.get()
     }
     pub(crate) fn set_in_rule(&self, on: bool) -> bool {
-        self.in_rule.swap(on, Ordering::Relaxed)
+        self.in_rule.replace(on)
     }
     /// A table alias not used elsewhere in the statement: `t0`, `t1`, ...
     pub fn alias(&self) -> String {
-        let n = self.next_alias.fetch_add(1, Ordering::Relaxed);
+        let n = self.next_alias.get();
+        self.next_alias.set(n + 1);
         format!("t{n}")
     }
     pub fn model(&self, name: &str) -> &'a Model {
         self.schema.model(name).expect("relation targets are validated by the parser")
+    }
+    /// A bound value: a new slot for `source` checked and typed by `conv`, as the expression
+    /// that stands for it in the statement.
+    pub fn bind(&self, source: params::Source, conv: params::Conv) -> crate::error::ApiResult<Expr> {
+        Ok(Expr::cust(params::token(self.slot(source, conv)?)))
+    }
+    /// A new slot (see [`bind`](Self::bind)); its number.
+    pub fn slot(&self, source: params::Source, conv: params::Conv) -> crate::error::ApiResult<usize> {
+        let slot = params::Slot::new(source, conv, self.schema, self.backend)?;
+        let mut slots = self.slots.borrow_mut();
+        slots.push(slot);
+        Ok(slots.len() - 1)
+    }
+    /// The signed-in caller's id, bound.
+    pub fn caller_id(&self) -> crate::error::ApiResult<Expr> {
+        self.bind(params::Source::CallerId, params::Conv::Scalar(ColumnSpec::raw("id", ScalarType::Id, false)))
+    }
+    /// The slots bound so far (the compiled statement's).
+    pub fn take_slots(&self) -> Vec<params::Slot> {
+        self.slots.take()
     }
 }
 

@@ -1,12 +1,18 @@
-//! Database rows → [`Row`] values, decoded by each column's declared type.
+//! Rows of system tables read through sea-orm (sessions, accounts) → their values as JSON,
+//! decoded by each column's declared type. (Compiled statements return JSON themselves.)
 
+use super::ColumnSpec;
 use super::values::{SQLITE_DATETIME, format_datetime};
-use super::{ColumnSpec, Row};
 use crate::error::ApiResult;
 use crate::model::ScalarType;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use sea_orm::{DatabaseBackend, QueryResult};
 use serde_json::Value as Json;
+
+/// A decoded row: column values by key.
+pub struct Row {
+    pub values: serde_json::Map<String, Json>,
+}
 
 /// Decodes the columns of one row (selected under their column names).
 pub fn decode(row: &QueryResult, cols: &[ColumnSpec], backend: DatabaseBackend) -> ApiResult<Row> {
@@ -14,7 +20,7 @@ pub fn decode(row: &QueryResult, cols: &[ColumnSpec], backend: DatabaseBackend) 
     for c in cols {
         values.insert(c.key.clone(), decode_column(row, c, backend)?);
     }
-    Ok(Row { values, relations: Default::default() })
+    Ok(Row { values })
 }
 
 fn get<T: sea_orm::TryGetable>(row: &QueryResult, column: &str) -> ApiResult<Option<T>> {

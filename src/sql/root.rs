@@ -1,0 +1,183 @@
+//! A root field compiled into one statement, and running it: bind the slots from the request,
+//! one round trip, the answer as JSON (a failed write explained by a second statement).
+
+use super::input::Input;
+use super::list::PageLimits;
+use super::params::{BindEnv, Slot, Stmt, bind_all, finish};
+use super::select::{Reader, Sel};
+use super::shape::Out;
+use super::write::Diagnosis;
+use super::{SqlCtx, errors};
+use crate::db::Pool;
+use crate::error::{ApiError, ApiResult};
+use crate::model::{Model, Operation};
+use sea_orm::sea_query::Value;
+use serde_json::Value as Json;
+
+/// What a root field does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RootKind {
+    /// `post(id:)`
+    Single,
+    /// `posts(...)`
+    List,
+    /// `createPost`, `updatePost`, `deletePost`
+    Write(Operation),
+}
+
+/// A compiled root field: its statement, the slots it binds, and how to read its answer.
+#[derive(Debug)]
+pub struct Compiled {
+    pub model: String,
+    pub kind: RootKind,
+    pub slots: Vec<Slot>,
+    pub main: Stmt,
+    /// SQLite deletes whose selection has relations: the delete after `main` read the row.
+    pub then_delete: Option<Stmt>,
+    /// Writes: why nothing was written, when nothing was.
+    pub diagnosis: Option<(Stmt, Diagnosis)>,
+    /// The slot of the `id` argument (for messages).
+    pub id_slot: Option<usize>,
+    pub out: Out,
+}
+
+/// Compiles root field `sel` of `kind` on `model` for the caller of `cx`.
+pub fn compile(cx: &SqlCtx, limits: PageLimits, model: &Model, kind: RootKind, sel: &Sel) -> ApiResult<Compiled> {
+    let reader = Reader { cx, limits };
+    let fields: Vec<&Sel> = sel.children.iter().collect();
+    let backend = cx.backend;
+    let (main, out, then_delete, diagnosis, id_slot) = match kind {
+        RootKind::Single => {
+            let id = sel.arg("id", cx);
+            let (sql, row) = reader.by_id(model, id.source(), &fields)?;
+            (sql, Out::Row(row), None, None, None)
+        }
+        RootKind::List => {
+            let (sql, page) = reader.list(model, sel)?;
+            (sql, Out::Page(page), None, None, None)
+        }
+        RootKind::Write(op) => {
+            let id = (op != Operation::Create).then(|| sel.arg("id", cx));
+            let input = (op != Operation::Delete).then(|| sel.arg("input", cx));
+            let w = super::write::compile(&reader, model, op, id.as_ref(), input.as_ref(), &fields)?;
+            let diagnosis = Some((finish(&w.diagnosis.sql, backend), w.diagnosis));
+            (w.main, Out::Row(w.out), w.then_delete.map(|d| finish(&d, backend)), diagnosis, w.id_slot)
+        }
+    };
+    Ok(Compiled {
+        model: model.name.clone(),
+        kind,
+        slots: cx.take_slots(),
+        main: finish(&main, backend),
+        then_delete,
+        diagnosis,
+        id_slot,
+        out,
+    })
+}
+
+/// Compiles a read of one row of `model` with `fields` (for rows the API returns outside the
+/// generated root fields: `me`, the user of an auth payload).
+pub fn compile_by_id(
+    cx: &SqlCtx,
+    limits: PageLimits,
+    model: &Model,
+    id: &Input,
+    fields: &[&Sel],
+) -> ApiResult<Compiled> {
+    let reader = Reader { cx, limits };
+    let (sql, row) = reader.by_id(model, id.source(), fields)?;
+    Ok(Compiled {
+        model: model.name.clone(),
+        kind: RootKind::Single,
+        slots: cx.take_slots(),
+        main: finish(&sql, cx.backend),
+        then_delete: None,
+        diagnosis: None,
+        id_slot: None,
+        out: Out::Row(row),
+    })
+}
+
+impl Compiled {
+    /// Binds the slots for this run: every value of the statement, from the request's variables
+    /// and caller.
+    pub fn bind(&self, env: &BindEnv) -> ApiResult<Vec<Value>> {
+        bind_all(&self.slots, env)
+    }
+
+    /// Runs the statement with the values `bound` (see [`bind`](Self::bind)); the answer as
+    /// JSON, or `None` (a row that does not exist or that the caller may not read). A write that
+    /// wrote nothing is an error saying why.
+    pub async fn run(&self, pool: &Pool, bound: &[Value], models: &[Model]) -> ApiResult<Option<Json>> {
+        let text = match &self.then_delete {
+            None => pool.fetch_text(&self.main.sql, self.main.values(bound)).await,
+            Some(delete) => self.read_then_delete(pool, delete, bound).await,
+        };
+        let text = match text {
+            Ok(t) => t,
+            Err(e) => return Err(self.failed(e, models)),
+        };
+        match text {
+            Some(t) => serde_json::from_str(&t).map(Some).map_err(ApiError::internal),
+            None => match &self.diagnosis {
+                None => Ok(None),
+                Some((stmt, diagnosis)) => {
+                    let flags = pool.fetch_text(&stmt.sql, stmt.values(bound)).await?;
+                    let flags: Option<Vec<bool>> = match flags {
+                        Some(t) => {
+                            let v: Vec<i64> = serde_json::from_str(&t).map_err(ApiError::internal)?;
+                            Some(v.into_iter().map(|f| f == 1).collect())
+                        }
+                        None => None,
+                    };
+                    let id = match self.id_slot.map(|i| &bound[i]) {
+                        Some(Value::String(Some(s))) => s.as_str(),
+                        _ => "",
+                    };
+                    Err(diagnosis.explain(flags.as_deref(), id))
+                }
+            },
+        }
+    }
+
+    /// SQLite: read the row as it is, then delete it, in one transaction.
+    async fn read_then_delete(
+        &self,
+        pool: &Pool,
+        delete: &Stmt,
+        bound: &[Value],
+    ) -> Result<Option<String>, sea_orm::DbErr> {
+        let mut lease = pool.acquire().await?;
+        lease.begin().await?;
+        let result = async {
+            let row = lease.fetch_text(&self.main.sql, self.main.values(bound)).await?;
+            if row.is_some() {
+                lease.fetch_text(&delete.sql, delete.values(bound)).await?;
+            }
+            Ok(row)
+        }
+        .await;
+        match result {
+            Ok(row) => {
+                lease.commit().await?;
+                Ok(row)
+            }
+            Err(e) => {
+                lease.rollback().await.ok();
+                Err(e)
+            }
+        }
+    }
+
+    /// A database error: a constraint a write broke is the client's (CONFLICT); anything else
+    /// is ours.
+    fn failed(&self, e: sea_orm::DbErr, models: &[Model]) -> ApiError {
+        let Some(model) = models.iter().find(|m| m.name == self.model) else { return ApiError::internal(e) };
+        match self.kind {
+            RootKind::Write(Operation::Delete) => errors::write_error(model, e, errors::WriteOp::Delete, models),
+            RootKind::Write(_) => errors::write_error(model, e, errors::WriteOp::Write, models),
+            _ => ApiError::internal(e),
+        }
+    }
+}
