@@ -12,6 +12,7 @@ use sea_orm_migration::prelude::*;
 mod m0001_users_sessions;
 mod m0002_schema_history;
 mod m0003_claims_auth_tokens;
+mod m0004_users_created_at;
 pub mod types;
 
 /// Table recording each applied migration of the model tables (see `ferrobase::ddl`).
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0001_users_sessions::Migration),
             Box::new(m0002_schema_history::Migration),
             Box::new(m0003_claims_auth_tokens::Migration),
+            Box::new(m0004_users_created_at::Migration),
         ]
     }
 

@@ -252,6 +252,11 @@ fn derive_table(schema: &Schema, model: &Model, backend: DbBackend, problems: &m
         let entry = indexes.entry(composite.columns.clone()).or_insert(false);
         *entry |= composite.unique;
     }
+    // Lists ordered by creation time (newest first is the usual feed) read an index, not a
+    // sorted scan of the table.
+    if !system && !indexes.keys().any(|cols| cols.first().is_some_and(|c| c == "created_at")) {
+        indexes.insert(vec!["created_at".to_string()], false);
+    }
     // A foreign key column gets an index unless another index already starts with it.
     for column in columns.iter().filter(|c| c.references.is_some()) {
         if !indexes.keys().any(|cols| cols.first() == Some(&column.name)) {

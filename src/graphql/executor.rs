@@ -42,6 +42,18 @@ pub struct Executor {
     /// Root field name → (model, what it does).
     roots: HashMap<String, (String, RootKind)>,
     docs: Mutex<HashMap<Arc<str>, Arc<Document>>>,
+    pub stats: PlanStats,
+}
+
+/// How often plans are compiled and reused (exported by `/metrics`).
+#[derive(Default)]
+pub struct PlanStats {
+    /// Plans compiled (each validated first).
+    pub compiled: std::sync::atomic::AtomicU64,
+    /// Requests that ran a cached plan: no parsing, validation or SQL building.
+    pub reused: std::sync::atomic::AtomicU64,
+    /// Requests async-graphql executed (operations that are not all generated model fields).
+    pub fallback: std::sync::atomic::AtomicU64,
 }
 
 /// A parsed document and the plans compiled for it.
@@ -85,7 +97,7 @@ impl Executor {
                 roots.insert(name, (m.name.clone(), RootKind::Write(op)));
             }
         }
-        Executor { state, schema, roots, docs: Mutex::new(HashMap::new()) }
+        Executor { state, schema, roots, docs: Mutex::new(HashMap::new()), stats: PlanStats::default() }
     }
 
     pub fn state(&self) -> &Arc<AppState> {
@@ -115,8 +127,14 @@ impl Executor {
             .expect("plan lock")
             .get(&key)
             .and_then(|plans| plans.iter().find(|p| p.holds(&vars)).cloned());
+        let count = |c: &std::sync::atomic::AtomicU64| c.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let plan = match cached {
-            Some(p) => p,
+            Some(p) => {
+                if matches!(*p, Plan::Compiled { .. }) {
+                    count(&self.stats.reused);
+                }
+                p
+            }
             None => {
                 let plan = match self.plan(&doc.doc, op, &vars, &caller) {
                     Plan::Fallback => Arc::new(Plan::Fallback),
@@ -129,6 +147,7 @@ impl Executor {
                         if request_failed(&r) {
                             return with_codes(r);
                         }
+                        count(&self.stats.compiled);
                         Arc::new(compiled)
                     }
                 };

@@ -5,6 +5,7 @@ mod auth;
 mod auth_email;
 mod cli;
 mod common;
+mod compiler;
 mod crud;
 mod filters;
 mod http;

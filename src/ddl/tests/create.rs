@@ -101,6 +101,10 @@ async fn creates_tables_from_scratch() {
         assert!(has("idx_posts_published_at", &["published_at"], false), "{idx:?}");
         assert!(has("idx_posts_status_published_at", &["status", "published_at"], false), "{idx:?}");
         assert!(has("idx_posts_author_id", &["author_id"], false), "{idx:?}");
+        assert!(
+            has("idx_posts_created_at", &["created_at"], false),
+            "every model: newest first reads an index: {idx:?}"
+        );
         assert!(env.indexes("comments").await.iter().any(|i| i.columns == ["post_id"]));
 
         let fks = catalog::foreign_keys(&env.db, "comments").await.expect("fks");
