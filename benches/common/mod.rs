@@ -129,6 +129,15 @@ impl Drop for Server {
     }
 }
 
+/// The `ferrobase` binary under test: `FERROBASE_BENCH_BIN` (another build, e.g. an earlier
+/// commit's, for before/after figures), else this build's.
+pub fn server_binary() -> String {
+    std::env::var("FERROBASE_BENCH_BIN")
+        .ok()
+        .filter(|b| !b.is_empty())
+        .unwrap_or_else(|| env!("CARGO_BIN_EXE_ferrobase").into())
+}
+
 /// Starts the release `ferrobase` on a free port for `schema` over `db_url`, with the service
 /// key `bench-service-key` and `env` added; waits for `/healthz`.
 pub async fn start_server(dir: &std::path::Path, db_url: &str, schema: &str, env: &[(&str, &str)]) -> Server {
@@ -137,7 +146,7 @@ pub async fn start_server(dir: &std::path::Path, db_url: &str, schema: &str, env
     std::fs::write(schema_dir.join("app.graphql"), schema).expect("schema");
     let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
     let key = "bench-service-key".to_string();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ferrobase"))
+    let mut child = Command::new(server_binary())
         .args(["--listen", &format!("127.0.0.1:{port}"), "--database-url", db_url])
         .arg("--data-dir")
         .arg(dir.join("data"))
@@ -179,4 +188,69 @@ pub async fn seed_users(db: &DatabaseConnection, n: usize, prefix: &str) -> Vec<
     }
     db.execute(&q).await.expect("users");
     ids
+}
+
+/// Peak resident memory of a process (`VmHWM`), in MiB.
+#[allow(dead_code)] // used by one benchmark
+pub fn peak_rss_mib(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// Starts a new peak for [`peak_rss_mib`] (Linux `clear_refs`).
+#[allow(dead_code)]
+pub fn reset_peak_rss(pid: u32) {
+    let _ = std::fs::write(format!("/proc/{pid}/clear_refs"), "5");
+}
+
+/// A TCP proxy that counts round trips to the server behind it: each time a client speaks
+/// after the server (or first), one turn.
+#[allow(dead_code)]
+pub struct TurnCounter {
+    pub addr: std::net::SocketAddr,
+    pub turns: Arc<std::sync::atomic::AtomicU64>,
+}
+
+#[allow(dead_code)]
+pub async fn turn_counter(target: std::net::SocketAddr) -> TurnCounter {
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let turns = Arc::new(AtomicU64::new(0));
+    let t = turns.clone();
+    tokio::spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            let Ok(server) = tokio::net::TcpStream::connect(target).await else { continue };
+            let (mut cr, mut cw) = client.into_split();
+            let (mut sr, mut sw) = server.into_split();
+            let spoke = Arc::new(AtomicBool::new(false));
+            let (t, client_spoke) = (t.clone(), spoke.clone());
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 65536];
+                while let Ok(n) = cr.read(&mut buf).await {
+                    if n == 0 || sw.write_all(&buf[..n]).await.is_err() {
+                        break;
+                    }
+                    if !client_spoke.swap(true, Ordering::SeqCst) {
+                        t.fetch_add(1, Ordering::SeqCst);
+                    }
+                }
+            });
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 65536];
+                while let Ok(n) = sr.read(&mut buf).await {
+                    spoke.store(false, Ordering::SeqCst);
+                    if n == 0 || cw.write_all(&buf[..n]).await.is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    TurnCounter { addr, turns }
 }

@@ -165,6 +165,26 @@ impl Executor {
         }
     }
 
+    /// The statements a request runs, with its values bound: for an operation the executor
+    /// compiles (`None` for one it hands to async-graphql, or that does not compile). For tools
+    /// that look at or replay the SQL (the benchmarks run it straight through the driver).
+    pub fn explain(&self, request: &Request, caller: &Caller) -> Option<Vec<(Arc<str>, sea_orm::sea_query::Values)>> {
+        let doc = self.document(&request.query)?;
+        let op = document::operation(&doc.doc, request.operation_name.as_deref())?;
+        let vars = document::effective_variables(op, &request.variables);
+        let Plan::Compiled { roots, .. } = self.plan(&doc.doc, op, &vars, caller) else { return None };
+        let env = BindEnv::new(&vars, caller, &self.state.ir, self.state.backend());
+        let mut out = Vec::new();
+        for r in &roots {
+            if let PlanRoot::Field { compiled, .. } = r {
+                let c = compiled.as_ref().ok()?;
+                let bound = c.bind(&env).ok()?;
+                out.push((c.main.sql.clone(), c.main.values(&bound)));
+            }
+        }
+        Some(out)
+    }
+
     /// The parsed document of `query` (parsing and keeping it on first sight); `None` when it
     /// does not parse (async-graphql reports why).
     fn document(&self, query: &str) -> Option<Arc<Document>> {
@@ -269,8 +289,8 @@ impl Executor {
                 PlanRoot::Field { key, pos, nullable, compiled } => {
                     let path = vec![PathSegment::Field(key.to_string())];
                     match (answer, compiled, bound) {
-                        (Ok(json), Ok(c), Ok(b)) => {
-                            let mut r = Renderer::new(backend, b, Mode::Errors, path);
+                        (Ok(json), Ok(c), Ok(_)) => {
+                            let mut r = Renderer::new(backend, Mode::Errors, path);
                             let v = r.answer(&c.out, json.as_ref());
                             null_data |= v == Value::Null && !nullable;
                             errors.extend(r.errors);

@@ -11,13 +11,11 @@
 use crate::error::ApiError;
 use crate::model::ScalarType;
 use crate::sql::ColumnSpec;
-use crate::sql::list::Limit;
 use crate::sql::shape::{EdgeField, InfoField, Out, OutKind, OutPage, OutRow, PageField};
 use crate::sql::values::{SQLITE_DATETIME, format_datetime};
 use async_graphql::indexmap::IndexMap;
 use async_graphql::{Name, PathSegment, Pos, ServerError, Value};
 use sea_orm::DbBackend;
-use sea_orm::sea_query::Value as Bound;
 use serde_json::Value as Json;
 
 /// The key of the marker object that stands for a denied field (see [`denied_message`]).
@@ -44,19 +42,17 @@ pub enum Mode {
     Markers,
 }
 
-pub struct Renderer<'a> {
+pub struct Renderer {
     backend: DbBackend,
-    /// The run's bound values (page sizes).
-    bound: &'a [Bound],
     mode: Mode,
     path: Vec<PathSegment>,
     pub errors: Vec<ServerError>,
 }
 
-impl<'a> Renderer<'a> {
+impl Renderer {
     /// A renderer for answers under response path `root`.
-    pub fn new(backend: DbBackend, bound: &'a [Bound], mode: Mode, root: Vec<PathSegment>) -> Self {
-        Renderer { backend, bound, mode, path: root, errors: Vec::new() }
+    pub fn new(backend: DbBackend, mode: Mode, root: Vec<PathSegment>) -> Self {
+        Renderer { backend, mode, path: root, errors: Vec::new() }
     }
 
     /// The value of a root field's answer (`None`: no row).
@@ -120,13 +116,7 @@ impl<'a> Renderer<'a> {
         let items = json.as_array().unwrap_or(&empty);
         let mut rows: Vec<&Json> =
             items.first().and_then(Json::as_array).map(|r| r.iter().collect()).unwrap_or_default();
-        let size = match meta.limit {
-            Limit::Fixed(n) => n.saturating_sub(1) as usize,
-            Limit::Slot(i) => match &self.bound[i] {
-                Bound::BigInt(Some(n)) => (*n).max(1) as usize - 1,
-                _ => 0,
-            },
-        };
+        let size = meta.size as usize;
         let more = rows.len() > size;
         rows.truncate(size);
         if meta.backward {

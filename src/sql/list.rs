@@ -1,9 +1,8 @@
 //! List arguments (`filter`, `orderBy`, `first`/`after`, `last`/`before`) of a page.
 
+use super::column_for;
 use super::cursor::OrderKey;
 use super::input::Input;
-use super::params::Conv;
-use super::{SqlCtx, column_for};
 use crate::error::{ApiError, ApiResult};
 use crate::model::{Model, ScalarType};
 use async_graphql::Value as ConstValue;
@@ -16,24 +15,13 @@ pub struct PageLimits {
     pub max: u32,
 }
 
-/// How many rows a page reads: the page size plus one, which tells whether more follow.
-#[derive(Debug, Clone, Copy)]
-pub enum Limit {
-    /// The default page size (plus one).
-    Fixed(u64),
-    /// `first` / `last`, bound per request (plus one) in this slot.
-    Slot(usize),
-}
-
 /// Parsed list arguments.
 pub struct ListArgs<'a> {
     pub filter: Input<'a>,
     /// Ordering, always ending with `id`.
     pub order: Arc<[OrderKey]>,
-    /// Rows read for the page (`LIMIT`).
-    pub limit: Limit,
-    /// The SQL of [`limit`](Self::limit): a number or a bound slot.
-    pub limit_sql: String,
+    /// The page size: `first`, `last`, or the default.
+    pub size: u64,
     /// Paging backward (`last`/`before`).
     pub backward: bool,
     /// The `after`/`before` cursor.
@@ -42,12 +30,7 @@ pub struct ListArgs<'a> {
 
 impl<'a> ListArgs<'a> {
     /// Reads the list arguments of a field (`arg` looks one up by name).
-    pub fn parse(
-        cx: &SqlCtx,
-        model: &Model,
-        arg: impl Fn(&str) -> Input<'a>,
-        limits: PageLimits,
-    ) -> ApiResult<ListArgs<'a>> {
+    pub fn parse(model: &Model, arg: impl Fn(&str) -> Input<'a>, limits: PageLimits) -> ApiResult<ListArgs<'a>> {
         let given = |n: &str| Some(arg(n)).filter(|v| !v.is_null());
         let (first, last) = (given("first"), given("last"));
         let (after, before) = (given("after"), given("before"));
@@ -57,16 +40,11 @@ impl<'a> ListArgs<'a> {
             ));
         }
         let backward = last.is_some() || before.is_some();
-        let (limit, limit_sql) = match (first, last) {
-            (Some(n), _) | (_, Some(n)) => {
-                let name = if backward { "last" } else { "first" };
-                let slot = cx.slot(n.source(), Conv::PageSize { arg: name, max: limits.max })?;
-                (Limit::Slot(slot), super::params::token(slot))
-            }
-            _ => {
-                let n = u64::from(limits.default) + 1;
-                (Limit::Fixed(n), n.to_string())
-            }
+        // The page size is part of the statement (a LIMIT the planner can see: with an index on
+        // the order it reads that many rows and stops), so a plan depends on its value.
+        let size = match (first, last) {
+            (Some(n), _) | (_, Some(n)) => page_size(if backward { "last" } else { "first" }, &n, limits)?,
+            _ => u64::from(limits.default),
         };
         if let Some(c) = after.as_ref().or(before.as_ref())
             && c.peek().is_some_and(|v| !matches!(v, ConstValue::String(_)))
@@ -77,12 +55,30 @@ impl<'a> ListArgs<'a> {
         Ok(ListArgs {
             filter: arg("filter"),
             order: order_keys(model, &arg("orderBy"))?.into(),
-            limit,
-            limit_sql,
+            size,
             backward,
             cursor: after.or(before),
         })
     }
+}
+
+/// A `first` / `last` argument: a non-negative Int up to the maximum page size.
+fn page_size(arg: &str, n: &Input, limits: PageLimits) -> ApiResult<u64> {
+    let k = match n.decide() {
+        Some(ConstValue::Number(k)) => k.as_i64(),
+        _ => None,
+    }
+    .ok_or_else(|| ApiError::invalid_field(arg, format!("{arg} must be an Int")))?;
+    if k < 0 {
+        return Err(ApiError::invalid_field(arg, format!("{arg} must not be negative")));
+    }
+    if k > i64::from(limits.max) {
+        return Err(ApiError::invalid_field(
+            arg,
+            format!("{arg} must be at most {} (the maximum page size)", limits.max),
+        ));
+    }
+    Ok(k as u64)
 }
 
 /// `orderBy: [{views: DESC}, {title: ASC}]` → keys, ending with `id`. A direction given in a

@@ -46,8 +46,6 @@ pub enum Conv {
     /// A value a client writes into a field: checked against the field's declared rules
     /// (`@length`, `@range`, DateTime syntax), then stored.
     Written(Box<(ColumnSpec, Option<ScalarField>)>),
-    /// `first` or `last`: the page size plus one (the extra row tells whether more follow).
-    PageSize { arg: &'static str, max: u32 },
     /// Key `index` of a cursor for the ordering `order` (checked against it).
     CursorKey { order: Arc<[OrderKey]>, index: usize },
     /// The owner of a new row, written by a caller who is not admin: it must be themselves
@@ -141,19 +139,6 @@ fn convert(conv: &Conv, v: &Json, env: &BindEnv) -> ApiResult<Value> {
             } else {
                 scalar(spec, v, env)
             }
-        }
-        Conv::PageSize { arg, max } => {
-            let n = v.as_i64().ok_or_else(|| ApiError::invalid_field(arg, format!("{arg} must be an Int")))?;
-            if n < 0 {
-                return Err(ApiError::invalid_field(arg, format!("{arg} must not be negative")));
-            }
-            if n > i64::from(*max) {
-                return Err(ApiError::invalid_field(
-                    arg,
-                    format!("{arg} must be at most {max} (the maximum page size)"),
-                ));
-            }
-            Ok(Value::BigInt(Some(n + 1)))
         }
         Conv::CursorKey { order, index } => {
             let cursor = v.as_str().ok_or_else(super::cursor::invalid)?;

@@ -159,7 +159,7 @@ impl Reader<'_, '_> {
         if !access::may(cx, model, Operation::Read) {
             return Err(access::denied(cx, model, Operation::Read));
         }
-        let args = ListArgs::parse(cx, model, |n| sel.arg(n, cx), self.limits)?;
+        let args = ListArgs::parse(model, |n| sel.arg(n, cx), self.limits)?;
         access::check_order(cx, model, &args.order)?;
         let fields = sel.node_fields();
         let (from, items, shape, meta) = self.page(model, &args, &fields, Scope::Root, sel.wants("totalCount"))?;
@@ -179,15 +179,21 @@ impl Reader<'_, '_> {
     /// A row of `model` under table alias `a` as a JSON array (see `shape.rs`), with the
     /// relations `fields` select. `order` keys are included for cursors.
     pub fn row(&self, model: &Model, a: &str, fields: &[&Sel], order: &[OrderKey]) -> ApiResult<(String, RowShape)> {
-        let cx = self.cx;
-        let columns = needed_columns(cx, model, fields, order);
-        let mut items = Vec::with_capacity(columns.len());
-        for c in &columns {
-            items.push(match c.guarded_field() {
-                None => text::value(cx.backend, a, c),
-                Some(field) => guard_case(cx, model, field, a)?,
-            });
-        }
+        let columns = needed_columns(self.cx, model, fields, order);
+        let items = self.column_values(model, a, &columns)?;
+        self.row_of(model, a, fields, columns, items)
+    }
+
+    /// The JSON array of a row whose column values are `items` (for `columns`), followed by the
+    /// relations `fields` select, correlated to the row under `a`.
+    fn row_of(
+        &self,
+        model: &Model,
+        a: &str,
+        fields: &[&Sel],
+        columns: Vec<ColumnSpec>,
+        mut items: Vec<String>,
+    ) -> ApiResult<(String, RowShape)> {
         let mut relations = Vec::new();
         for (key, field, sels) in relation_groups(model, fields)? {
             let (sql, shape) = match &field.kind {
@@ -198,7 +204,19 @@ impl Reader<'_, '_> {
             items.push(sql);
             relations.push((key.to_string(), shape));
         }
-        Ok((text::array(cx.backend, &items), RowShape { columns, relations }))
+        Ok((text::array(self.cx.backend, &items), RowShape { columns, relations }))
+    }
+
+    /// The values of `columns` of the row under `a` as JSON values: stored columns, and guard
+    /// columns computed from the field's rules.
+    fn column_values(&self, model: &Model, a: &str, columns: &[ColumnSpec]) -> ApiResult<Vec<String>> {
+        columns
+            .iter()
+            .map(|c| match c.guarded_field() {
+                None => Ok(text::value(self.cx.backend, a, c)),
+                Some(field) => guard_case(self.cx, model, field, a),
+            })
+            .collect()
     }
 
     /// The parent row of a `@belongsTo`, if the caller may read it.
@@ -220,7 +238,7 @@ impl Reader<'_, '_> {
         let cx = self.cx;
         let target = cx.model(&h.target);
         let fk = target.belongs_to_column(&h.via)?;
-        let args = ListArgs::parse(cx, target, |n| sels[0].arg(n, cx), self.limits)?;
+        let args = ListArgs::parse(target, |n| sels[0].arg(n, cx), self.limits)?;
         access::check_order(cx, target, &args.order)?;
         let fields: Vec<&Sel> = sels.iter().flat_map(|s| s.node_fields()).collect();
         let total = sels.iter().any(|s| s.wants("totalCount"));
@@ -246,17 +264,30 @@ impl Reader<'_, '_> {
         if let Some(cursor) = &args.cursor {
             preds.push(text::condition(cx, super::cursor::after(cx, &args.order, &x, cursor, args.backward)?));
         }
+        // The page's rows with just the columns their JSON needs (guards decided here, over
+        // the table), so the database reads and copies no more.
+        let columns = needed_columns(cx, model, fields, &args.order);
+        let select: Vec<String> = columns
+            .iter()
+            .map(|c| {
+                Ok(match c.guarded_field() {
+                    None => format!("{} AS {}", column(&x, &c.column), ident(&c.column)),
+                    Some(field) => format!("{} AS {}", guard_case(cx, model, field, &x)?, ident(&c.column)),
+                })
+            })
+            .collect::<ApiResult<_>>()?;
         let inner = format!(
-            "SELECT {}.* FROM {} AS {}{} ORDER BY {} LIMIT {}",
-            ident(&x),
+            "SELECT {} FROM {} AS {}{} ORDER BY {} LIMIT {}",
+            select.join(", "),
             ident(&model.table),
             ident(&x),
             where_clause(preds),
             text::order_by(&args.order, &x, args.backward),
-            args.limit_sql
+            args.size + 1
         );
         let p = cx.alias();
-        let (row, shape) = self.row(model, &p, fields, &args.order)?;
+        let items = columns.iter().map(|c| text::value(cx.backend, &p, c)).collect();
+        let (row, shape) = self.row_of(model, &p, fields, columns, items)?;
         let mut items = vec![text::aggregate(cx.backend, &row, &text::order_by(&args.order, &p, args.backward))];
         if total {
             let y = cx.alias();
@@ -272,7 +303,7 @@ impl Reader<'_, '_> {
         let meta = PageMeta {
             signature: signature(&args.order).into(),
             order: args.order.clone(),
-            limit: args.limit,
+            size: args.size,
             backward: args.backward,
             from_cursor: args.cursor.is_some(),
             total,

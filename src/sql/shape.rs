@@ -11,7 +11,6 @@
 
 use super::ColumnSpec;
 use super::cursor::OrderKey;
-use super::list::Limit;
 use async_graphql::{Name, Pos};
 use std::sync::Arc;
 
@@ -35,7 +34,8 @@ pub struct PageMeta {
     pub order: Arc<[OrderKey]>,
     /// [`super::cursor::signature`] of the order.
     pub signature: Arc<str>,
-    pub limit: Limit,
+    /// The page size (the statement reads one row more, telling whether more follow).
+    pub size: u64,
     pub backward: bool,
     /// Whether the page starts after (or ends before) a cursor.
     pub from_cursor: bool,

@@ -159,17 +159,25 @@ pub fn compile(
             let g = guard(NEW)?;
             let r = if must_read { readable(NEW)? } else { None };
             let (row, shape) = returning(table)?;
-            let mut preds = vec![g.clone(), r];
-            if preds.iter().all(Option::is_none) {
-                preds.push(Some("1 = 1".into())); // SQLite parses INSERT ... SELECT with a WHERE
-            }
-            let main = format!(
-                "INSERT INTO {} ({}) SELECT * FROM {new_row}{} RETURNING {}",
-                ident(table),
-                names.join(", "),
-                where_clause(preds),
-                as_text(&row)
-            );
+            // With no rule to check on the row, a plain INSERT … VALUES … RETURNING.
+            let main = if g.is_none() && r.is_none() {
+                let vals: Vec<&str> = values.iter().map(|(_, v)| v.as_str()).collect();
+                format!(
+                    "INSERT INTO {} ({}) VALUES ({}) RETURNING {}",
+                    ident(table),
+                    names.join(", "),
+                    vals.join(", "),
+                    as_text(&row)
+                )
+            } else {
+                format!(
+                    "INSERT INTO {} ({}) SELECT * FROM {new_row}{} RETURNING {}",
+                    ident(table),
+                    names.join(", "),
+                    where_clause([g.clone(), r]),
+                    as_text(&row)
+                )
+            };
             let diag = format!("SELECT {} FROM {new_row}", as_text(&array(&[flag(g), flag(readable(NEW)?)])));
             CompiledWrite {
                 main,

@@ -62,6 +62,16 @@ async fn repeated_requests_reuse_the_compiled_plan_with_their_own_values() {
         assert_eq!(titles(&d), ["gamma", "beta", "alpha"], "{backend:?}");
         let d = s.data(q, json!({ "min": 0, "dir": "ASC" })).await;
         assert_eq!(titles(&d), ["alpha", "beta", "gamma"], "{backend:?}: each direction keeps its own plan");
+        // A page size is part of the statement too (a LIMIT the planner sees).
+        let page = "query($n: Int) { posts(first: $n) { nodes { id } pageInfo { hasNextPage } } }";
+        for (n, more) in [(1, true), (2, true), (3, false), (1, true), (5, false)] {
+            let d = s.data(page, json!({ "n": n })).await;
+            assert_eq!(d["posts"]["nodes"].as_array().unwrap().len(), n.min(3), "{backend:?}: first {n}");
+            assert_eq!(d["posts"]["pageInfo"]["hasNextPage"], more, "{backend:?}: first {n}");
+        }
+        let r = s.gql(page, json!({ "n": 101 })).await;
+        assert_eq!(error_code(&r), "BAD_USER_INPUT", "{backend:?}: {r}");
+        let compiled = compiled + 5; // n = 1, 2, 3, 5, and 101 (whose plan is its error)
         // A null changes the statement's shape (no condition): another plan.
         let d = s.data(q, json!({ "min": null, "dir": "ASC" })).await;
         assert_eq!(titles(&d).len(), 3, "{backend:?}");
