@@ -15,12 +15,21 @@ pub(super) async fn make(db: &DatabaseConnection, schema: &Schema) -> anyhow::Re
         None => (None, PhysicalSchema::empty()),
     };
     let live = catalog::tables(db).await?;
-    check_drift(db, schema, &live, &current, &desired).await?;
+    let mut live_columns = check_drift(db, schema, &live, &current, &desired).await?;
+    // SQLite changes a system table by rebuilding it, which needs its live shape; read the rest
+    // of that shape only when the table changes (each part of the catalog is read once).
     let mut live_system = BTreeMap::new();
     if backend == DbBackend::Sqlite {
         for t in desired.tables.values().filter(|t| t.system && live.contains(&t.name)) {
+            if current.tables.get(&t.name) == Some(t) {
+                continue;
+            }
+            let columns = match live_columns.remove(&t.name) {
+                Some(c) => c,
+                None => catalog::columns(db, &t.name).await?,
+            };
             let system = SystemLive {
-                columns: catalog::columns(db, &t.name).await?,
+                columns,
                 foreign_keys: catalog::foreign_keys(db, &t.name).await?,
                 indexes: catalog::indexes(db, &t.name).await?,
             };
@@ -33,13 +42,15 @@ pub(super) async fn make(db: &DatabaseConnection, schema: &Schema) -> anyhow::Re
 
 /// Checks that the database still looks like the last snapshot says, so that a table made by
 /// hand (or a snapshot lost) is reported clearly instead of failing halfway through a plan.
+/// Returns the live columns it read, by table.
 async fn check_drift<C: ConnectionTrait>(
     db: &C,
     schema: &Schema,
     live: &BTreeSet<String>,
     current: &PhysicalSchema,
     desired: &PhysicalSchema,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<BTreeMap<String, Vec<catalog::LiveColumn>>> {
+    let mut read = BTreeMap::new();
     let model_of = |table: &str| {
         schema.models.iter().find(|m| m.table == table).map(|m| format!(" (model `{}`)", m.name)).unwrap_or_default()
     };
@@ -63,7 +74,9 @@ async fn check_drift<C: ConnectionTrait>(
             )),
             (recorded, true) => {
                 let empty = Table { name: nt.name.clone(), system: true, columns: vec![], indexes: vec![] };
-                check_columns(db, recorded.unwrap_or(&empty), nt, &mut problems).await?;
+                let columns = catalog::columns(db, &nt.name).await?;
+                check_columns(&columns, recorded.unwrap_or(&empty), nt, &mut problems);
+                read.insert(nt.name.clone(), columns);
             }
             (None, false) => {}
         }
@@ -77,31 +90,25 @@ async fn check_drift<C: ConnectionTrait>(
         }
     }
     if problems.is_empty() {
-        Ok(())
+        Ok(read)
     } else {
         anyhow::bail!("the database does not match the last applied migration:\n  {}", problems.join("\n  "))
     }
 }
 
-async fn check_columns<C: ConnectionTrait>(
-    db: &C,
-    recorded: &Table,
-    desired: &Table,
-    problems: &mut Vec<String>,
-) -> anyhow::Result<()> {
-    let live: BTreeSet<String> = catalog::columns(db, &desired.name).await?.into_iter().map(|c| c.name).collect();
+fn check_columns(live: &[catalog::LiveColumn], recorded: &Table, desired: &Table, problems: &mut Vec<String>) {
+    let live: BTreeSet<&str> = live.iter().map(|c| c.name.as_str()).collect();
     let t = &desired.name;
-    for c in recorded.columns.iter().filter(|c| !live.contains(&c.name)) {
+    for c in recorded.columns.iter().filter(|c| !live.contains(c.name.as_str())) {
         problems.push(format!(
             "column `{t}.{}` is recorded in ferrobase_schema_migrations but is missing from the database",
             c.name
         ));
     }
-    for c in desired.columns.iter().filter(|c| recorded.column(&c.name).is_none() && live.contains(&c.name)) {
+    for c in desired.columns.iter().filter(|c| recorded.column(&c.name).is_none() && live.contains(c.name.as_str())) {
         problems.push(format!(
             "column `{t}.{}` already exists in the database, but ferrobase has no record of creating it",
             c.name
         ));
     }
-    Ok(())
 }
