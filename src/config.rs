@@ -247,6 +247,9 @@ impl Config {
             .unwrap_or_else(|| format!("http://{}", cfg.listen))
             .trim_end_matches('/')
             .to_string();
+        if cfg.database_pool_size == Some(0) {
+            anyhow::bail!("database_pool_size (FERROBASE_DATABASE_POOL_SIZE) must be at least 1");
+        }
         if cfg.default_page_size == 0 || cfg.default_page_size > cfg.max_page_size {
             anyhow::bail!(
                 "default_page_size ({}) must be between 1 and max_page_size ({})",

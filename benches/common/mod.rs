@@ -172,24 +172,25 @@ pub async fn start_server(dir: &std::path::Path, db_url: &str, schema: &str, env
 }
 
 /// `n` users without a password (`{prefix}{i}@example.com`), inserted straight through the
-/// driver in one statement; returns their ids.
+/// driver, 500 per statement; returns their ids.
 pub async fn seed_users(db: &DatabaseConnection, n: usize, prefix: &str) -> Vec<String> {
     let now = ferrobase::sql::values::datetime(ferrobase::sql::values::now(), db.get_database_backend());
     let ids: Vec<String> = (0..n).map(|_| uuid::Uuid::now_v7().to_string()).collect();
-    let mut q = sea_orm::sea_query::Query::insert();
-    q.into_table("users").columns(["id", "email", "created_at", "updated_at"]);
-    for (i, id) in ids.iter().enumerate() {
-        q.values_panic([
-            id.clone().into(),
-            format!("{prefix}{i}@example.com").into(),
-            now.clone().into(),
-            now.clone().into(),
-        ]);
+    for (c, chunk) in ids.chunks(500).enumerate() {
+        let mut q = sea_orm::sea_query::Query::insert();
+        q.into_table("users").columns(["id", "email", "created_at", "updated_at"]);
+        for (i, id) in chunk.iter().enumerate() {
+            q.values_panic([
+                id.clone().into(),
+                format!("{prefix}{}@example.com", c * 500 + i).into(),
+                now.clone().into(),
+                now.clone().into(),
+            ]);
+        }
+        db.execute(&q).await.expect("users");
     }
-    db.execute(&q).await.expect("users");
     ids
 }
-
 /// Peak resident memory of a process (`VmHWM`), in MiB.
 #[allow(dead_code)] // used by one benchmark
 pub fn peak_rss_mib(pid: u32) -> f64 {

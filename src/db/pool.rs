@@ -66,6 +66,11 @@ impl Pool {
         Ok(Lease { inner: &self.inner, conn: Some(conn), _permit: permit, in_transaction: false })
     }
 
+    /// Runs one statement on a connection of its own and returns its rows.
+    pub async fn fetch_rows(&self, sql: &Arc<str>, values: sea_orm::sea_query::Values) -> Result<Rows, DbErr> {
+        self.acquire().await?.fetch_rows(sql, values).await
+    }
+
     /// Runs one statement on a connection of its own and returns the first column of its first
     /// row as text (`None` when it returns no row).
     pub async fn fetch_text(
@@ -74,6 +79,24 @@ impl Pool {
         values: sea_orm::sea_query::Values,
     ) -> Result<Option<String>, DbErr> {
         self.acquire().await?.fetch_text(sql, values).await
+    }
+}
+
+/// The rows a statement returned.
+pub enum Rows {
+    Postgres(Vec<sea_orm::sqlx::postgres::PgRow>),
+    Sqlite(Vec<sea_orm::sqlx::sqlite::SqliteRow>),
+}
+
+impl Rows {
+    pub fn len(&self) -> usize {
+        match self {
+            Rows::Postgres(r) => r.len(),
+            Rows::Sqlite(r) => r.len(),
+        }
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 
@@ -111,6 +134,19 @@ impl Lease<'_> {
             Ok(text) => Ok(text.flatten()),
             Err(e) => Err(self.failed(e)),
         }
+    }
+
+    /// Runs one statement (one round trip) and returns its rows.
+    pub async fn fetch_rows(&mut self, sql: &Arc<str>, values: sea_orm::sea_query::Values) -> Result<Rows, DbErr> {
+        self.inner.statements.fetch_add(1, Ordering::Relaxed);
+        let sql = AssertSqlSafe(sql.clone());
+        let result = match self.conn.as_mut().expect("a lease holds a connection") {
+            Conn::Postgres(c) => {
+                sqlx::query_with(sql, SqlxValues(values)).fetch_all(c.as_mut()).await.map(Rows::Postgres)
+            }
+            Conn::Sqlite(c) => sqlx::query_with(sql, SqlxValues(values)).fetch_all(c.as_mut()).await.map(Rows::Sqlite),
+        };
+        result.map_err(|e| self.failed(e))
     }
 
     /// Starts a write transaction (on SQLite, taking the write lock at once).

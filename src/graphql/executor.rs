@@ -290,7 +290,7 @@ impl Executor {
                     let path = vec![PathSegment::Field(key.to_string())];
                     match (answer, compiled, bound) {
                         (Ok(json), Ok(c), Ok(_)) => {
-                            let mut r = Renderer::new(backend, Mode::Errors, path);
+                            let mut r = Renderer::new(Mode::Errors, path);
                             let v = r.answer(&c.out, json.as_ref());
                             null_data |= v == Value::Null && !nullable;
                             errors.extend(r.errors);

@@ -12,10 +12,9 @@ use crate::error::ApiError;
 use crate::model::ScalarType;
 use crate::sql::ColumnSpec;
 use crate::sql::shape::{EdgeField, InfoField, Out, OutKind, OutPage, OutRow, PageField};
-use crate::sql::values::{SQLITE_DATETIME, format_datetime};
+use crate::sql::values::format_datetime;
 use async_graphql::indexmap::IndexMap;
 use async_graphql::{Name, PathSegment, Pos, ServerError, Value};
-use sea_orm::DbBackend;
 use serde_json::Value as Json;
 
 /// The key of the marker object that stands for a denied field (see [`denied_message`]).
@@ -43,7 +42,6 @@ pub enum Mode {
 }
 
 pub struct Renderer {
-    backend: DbBackend,
     mode: Mode,
     path: Vec<PathSegment>,
     pub errors: Vec<ServerError>,
@@ -51,8 +49,8 @@ pub struct Renderer {
 
 impl Renderer {
     /// A renderer for answers under response path `root`.
-    pub fn new(backend: DbBackend, mode: Mode, root: Vec<PathSegment>) -> Self {
-        Renderer { backend, mode, path: root, errors: Vec::new() }
+    pub fn new(mode: Mode, root: Vec<PathSegment>) -> Self {
+        Renderer { mode, path: root, errors: Vec::new() }
     }
 
     /// The value of a root field's answer (`None`: no row).
@@ -95,7 +93,7 @@ impl Renderer {
                     let message = guard.as_ref().map(|g| g.message.clone()).unwrap_or_default();
                     self.deny(f.pos, &message)
                 }
-                OutKind::Column { at: i, spec, .. } => decode(at(*i), spec, self.backend),
+                OutKind::Column { at: i, spec, .. } => decode(at(*i), spec),
                 OutKind::One { at: i, fk_at, row, hidden, .. } => match at(*i) {
                     // The key is set but the row did not load: it exists, unreadable.
                     Json::Null if !at(*fk_at).is_null() => self.deny(f.pos, hidden),
@@ -123,14 +121,13 @@ impl Renderer {
             rows.reverse();
         }
         let (has_next, has_prev) = if meta.backward { (meta.from_cursor, more) } else { (more, meta.from_cursor) };
-        let backend = self.backend;
         let cursor = |r: &Json| -> Value {
             let vals = r.as_array();
             let keys: Vec<Json> = meta
                 .order
                 .iter()
                 .zip(&out.cursor_at)
-                .map(|(k, &i)| normalize(vals.and_then(|v| v.get(i)).unwrap_or(&Json::Null), &k.spec, backend))
+                .map(|(k, &i)| normalize(vals.and_then(|v| v.get(i)).unwrap_or(&Json::Null), &k.spec))
                 .collect();
             Value::String(crate::sql::cursor::encode(&meta.signature, &keys))
         };
@@ -199,9 +196,9 @@ impl Renderer {
 }
 
 /// A stored value as the API shows it, by its declared type: the one form of every value, for
-/// responses and cursors. PostgreSQL sends timestamps with an offset and SQLite floats as
-/// text and booleans as 0/1 (see `sql::text::value`).
-pub fn normalize(v: &Json, spec: &ColumnSpec, backend: DbBackend) -> Json {
+/// responses and cursors. In nested JSON, PostgreSQL writes timestamps with an offset, SQLite
+/// floats as text and booleans as 0/1 (see `sql::text::value`).
+pub fn normalize(v: &Json, spec: &ColumnSpec) -> Json {
     if v.is_null() || spec.list || spec.ty == ScalarType::Json {
         return v.clone();
     }
@@ -216,15 +213,10 @@ pub fn normalize(v: &Json, spec: &ColumnSpec, backend: DbBackend) -> Json {
             Json::Number(n) => Json::Bool(n.as_i64() != Some(0)),
             other => other.clone(),
         },
-        ScalarType::DateTime if backend == DbBackend::Postgres => match v.as_str() {
-            Some(s) => chrono::DateTime::parse_from_rfc3339(s)
-                .map(|d| Json::String(format_datetime(&d.with_timezone(&chrono::Utc))))
-                .unwrap_or_else(|_| v.clone()),
-            None => v.clone(),
-        },
+        // Already in the API's form (`2026-01-31T12:00:00.000000Z`: how SQLite stores it, and
+        // root rows decode it), or another RFC 3339 spelling (PostgreSQL's JSON adds an offset).
         ScalarType::DateTime => match v.as_str() {
-            // Stored in the API's own form; an older row may hold another RFC 3339 spelling.
-            Some(s) if chrono::NaiveDateTime::parse_from_str(s, SQLITE_DATETIME).is_ok() => v.clone(),
+            Some(s) if s.len() == 27 && s.ends_with('Z') => v.clone(),
             Some(s) => chrono::DateTime::parse_from_rfc3339(s)
                 .map(|d| Json::String(format_datetime(&d.with_timezone(&chrono::Utc))))
                 .unwrap_or_else(|_| v.clone()),
@@ -235,8 +227,8 @@ pub fn normalize(v: &Json, spec: &ColumnSpec, backend: DbBackend) -> Json {
 }
 
 /// A stored value as a GraphQL output value.
-pub fn decode(v: &Json, spec: &ColumnSpec, backend: DbBackend) -> Value {
-    to_graphql(&normalize(v, spec, backend), &spec.ty)
+pub fn decode(v: &Json, spec: &ColumnSpec) -> Value {
+    to_graphql(&normalize(v, spec), &spec.ty)
 }
 
 /// A value in its API form as a GraphQL output value (enums as enum values).

@@ -67,7 +67,7 @@ pub async fn run(st: &AppState, caller: &Caller, compiled: &Compiled) -> ApiResu
     if json.is_none() {
         return Ok(None);
     }
-    let mut r = Renderer::new(st.backend(), Mode::Markers, Vec::new());
+    let mut r = Renderer::new(Mode::Markers, Vec::new());
     Ok(Some(r.answer(&compiled.out, json.as_ref())))
 }
 

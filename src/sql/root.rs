@@ -4,11 +4,12 @@
 use super::input::Input;
 use super::list::PageLimits;
 use super::params::{BindEnv, Slot, Stmt, bind_all, finish};
-use super::select::{Reader, Sel};
+use super::select::{Reader, RootRows, Sel};
 use super::shape::Out;
 use super::write::Diagnosis;
 use super::{SqlCtx, errors};
 use crate::db::Pool;
+use crate::db::pool::Rows;
 use crate::error::{ApiError, ApiResult};
 use crate::model::{Model, Operation};
 use sea_orm::sea_query::Value;
@@ -38,6 +39,8 @@ pub struct Compiled {
     pub diagnosis: Option<(Stmt, Diagnosis)>,
     /// The slot of the `id` argument (for messages).
     pub id_slot: Option<usize>,
+    /// What the statement's rows hold.
+    pub rows: RootRows,
     pub out: Out,
 }
 
@@ -46,22 +49,22 @@ pub fn compile(cx: &SqlCtx, limits: PageLimits, model: &Model, kind: RootKind, s
     let reader = Reader { cx, limits };
     let fields: Vec<&Sel> = sel.children.iter().collect();
     let backend = cx.backend;
-    let (main, out, then_delete, diagnosis, id_slot) = match kind {
+    let (main, rows, out, then_delete, diagnosis, id_slot) = match kind {
         RootKind::Single => {
             let id = sel.arg("id", cx);
-            let (sql, row) = reader.by_id(model, id.source(), &fields)?;
-            (sql, Out::Row(row), None, None, None)
+            let (sql, rows, row) = reader.by_id(model, id.source(), &fields)?;
+            (sql, rows, Out::Row(row), None, None, None)
         }
         RootKind::List => {
-            let (sql, page) = reader.list(model, sel)?;
-            (sql, Out::Page(page), None, None, None)
+            let (sql, rows, page) = reader.list(model, sel)?;
+            (sql, rows, Out::Page(page), None, None, None)
         }
         RootKind::Write(op) => {
             let id = (op != Operation::Create).then(|| sel.arg("id", cx));
             let input = (op != Operation::Delete).then(|| sel.arg("input", cx));
             let w = super::write::compile(&reader, model, op, id.as_ref(), input.as_ref(), &fields)?;
             let diagnosis = Some((finish(&w.diagnosis.sql, backend), w.diagnosis));
-            (w.main, Out::Row(w.out), w.then_delete.map(|d| finish(&d, backend)), diagnosis, w.id_slot)
+            (w.main, w.rows, Out::Row(w.out), w.then_delete.map(|d| finish(&d, backend)), diagnosis, w.id_slot)
         }
     };
     Ok(Compiled {
@@ -72,6 +75,7 @@ pub fn compile(cx: &SqlCtx, limits: PageLimits, model: &Model, kind: RootKind, s
         then_delete,
         diagnosis,
         id_slot,
+        rows,
         out,
     })
 }
@@ -86,7 +90,7 @@ pub fn compile_by_id(
     fields: &[&Sel],
 ) -> ApiResult<Compiled> {
     let reader = Reader { cx, limits };
-    let (sql, row) = reader.by_id(model, id.source(), fields)?;
+    let (sql, rows, row) = reader.by_id(model, id.source(), fields)?;
     Ok(Compiled {
         model: model.name.clone(),
         kind: RootKind::Single,
@@ -95,6 +99,7 @@ pub fn compile_by_id(
         then_delete: None,
         diagnosis: None,
         id_slot: None,
+        rows,
         out: Out::Row(row),
     })
 }
@@ -110,16 +115,16 @@ impl Compiled {
     /// JSON, or `None` (a row that does not exist or that the caller may not read). A write that
     /// wrote nothing is an error saying why.
     pub async fn run(&self, pool: &Pool, bound: &[Value], models: &[Model]) -> ApiResult<Option<Json>> {
-        let text = match &self.then_delete {
-            None => pool.fetch_text(&self.main.sql, self.main.values(bound)).await,
+        let rows = match &self.then_delete {
+            None => pool.fetch_rows(&self.main.sql, self.main.values(bound)).await,
             Some(delete) => self.read_then_delete(pool, delete, bound).await,
         };
-        let text = match text {
-            Ok(t) => t,
+        let rows = match rows {
+            Ok(r) => r,
             Err(e) => return Err(self.failed(e, models)),
         };
-        match text {
-            Some(t) => serde_json::from_str(&t).map(Some).map_err(ApiError::internal),
+        match super::rows::root_answer(&rows, &self.rows)? {
+            Some(answer) => Ok(Some(answer)),
             None => match &self.diagnosis {
                 None => Ok(None),
                 Some((stmt, diagnosis)) => {
@@ -142,20 +147,15 @@ impl Compiled {
     }
 
     /// SQLite: read the row as it is, then delete it, in one transaction.
-    async fn read_then_delete(
-        &self,
-        pool: &Pool,
-        delete: &Stmt,
-        bound: &[Value],
-    ) -> Result<Option<String>, sea_orm::DbErr> {
+    async fn read_then_delete(&self, pool: &Pool, delete: &Stmt, bound: &[Value]) -> Result<Rows, sea_orm::DbErr> {
         let mut lease = pool.acquire().await?;
         lease.begin().await?;
         let result = async {
-            let row = lease.fetch_text(&self.main.sql, self.main.values(bound)).await?;
-            if row.is_some() {
-                lease.fetch_text(&delete.sql, delete.values(bound)).await?;
+            let rows = lease.fetch_rows(&self.main.sql, self.main.values(bound)).await?;
+            if !rows.is_empty() {
+                lease.fetch_rows(&delete.sql, delete.values(bound)).await?;
             }
-            Ok(row)
+            Ok(rows)
         }
         .await;
         match result {

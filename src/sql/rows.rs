@@ -61,3 +61,89 @@ fn decode_column(row: &QueryResult, c: &ColumnSpec, backend: DatabaseBackend) ->
         _ => get::<String>(row, &c.column)?.map(Json::String).unwrap_or(Json::Null),
     })
 }
+
+/// A root statement's rows (see [`super::select::RootRows`]) as the JSON its answer stands
+/// for: a row as its JSON array (values in their API form, relations parsed), a page as
+/// `[rows, total]`; `None` for a row statement that returned no row.
+pub fn root_answer(rows: &crate::db::pool::Rows, shape: &super::select::RootRows) -> ApiResult<Option<Json>> {
+    use crate::db::pool::Rows;
+    use sea_orm::sqlx::Row as _;
+    let width = shape.columns.len() + shape.relations;
+    let id_at = shape.columns.iter().position(|c| c.key == "id");
+    let mut out = Vec::with_capacity(rows.len());
+    let mut total = Json::Null;
+    for i in 0..rows.len() {
+        let mut values = Vec::with_capacity(width);
+        for (j, c) in shape.columns.iter().enumerate() {
+            values.push(match rows {
+                Rows::Postgres(r) => pg_value(&r[i], j, c)?,
+                Rows::Sqlite(r) => sqlite_value(&r[i], j, c)?,
+            });
+        }
+        for j in shape.columns.len()..width {
+            let text: Option<String> = match rows {
+                Rows::Postgres(r) => r[i].try_get(j),
+                Rows::Sqlite(r) => r[i].try_get(j),
+            }
+            .map_err(crate::error::ApiError::internal)?;
+            values.push(match text {
+                Some(t) => serde_json::from_str(&t).map_err(crate::error::ApiError::internal)?,
+                None => Json::Null,
+            });
+        }
+        if shape.total {
+            let n: i64 = match rows {
+                Rows::Postgres(r) => r[i].try_get(width),
+                Rows::Sqlite(r) => r[i].try_get(width),
+            }
+            .map_err(crate::error::ApiError::internal)?;
+            total = Json::from(n);
+        }
+        // A page with a total and no rows is one row of NULLs.
+        if id_at.is_some_and(|k| values[k].is_null()) {
+            continue;
+        }
+        out.push(Json::Array(values));
+    }
+    Ok(if shape.page { Some(Json::Array(vec![Json::Array(out), total])) } else { out.into_iter().next() })
+}
+
+fn pg_value(row: &sea_orm::sqlx::postgres::PgRow, i: usize, c: &ColumnSpec) -> ApiResult<Json> {
+    use sea_orm::sqlx::Row as _;
+    let e = crate::error::ApiError::internal;
+    if c.list || c.ty == ScalarType::Json {
+        return Ok(row.try_get::<Option<Json>, _>(i).map_err(e)?.unwrap_or(Json::Null));
+    }
+    Ok(match c.ty {
+        ScalarType::Int => row.try_get::<Option<i32>, _>(i).map_err(e)?.map(Json::from),
+        ScalarType::Float => {
+            row.try_get::<Option<f64>, _>(i).map_err(e)?.and_then(serde_json::Number::from_f64).map(Json::Number)
+        }
+        ScalarType::Boolean => row.try_get::<Option<bool>, _>(i).map_err(e)?.map(Json::Bool),
+        ScalarType::DateTime => {
+            row.try_get::<Option<DateTime<Utc>>, _>(i).map_err(e)?.map(|d| Json::String(format_datetime(&d)))
+        }
+        _ => row.try_get::<Option<String>, _>(i).map_err(e)?.map(Json::String),
+    }
+    .unwrap_or(Json::Null))
+}
+
+fn sqlite_value(row: &sea_orm::sqlx::sqlite::SqliteRow, i: usize, c: &ColumnSpec) -> ApiResult<Json> {
+    use sea_orm::sqlx::Row as _;
+    let e = crate::error::ApiError::internal;
+    if c.list || c.ty == ScalarType::Json {
+        return match row.try_get::<Option<String>, _>(i).map_err(e)? {
+            Some(s) => serde_json::from_str(&s).map_err(crate::error::ApiError::internal),
+            None => Ok(Json::Null),
+        };
+    }
+    Ok(match c.ty {
+        ScalarType::Int => row.try_get::<Option<i64>, _>(i).map_err(e)?.map(Json::from),
+        ScalarType::Float => {
+            row.try_get::<Option<f64>, _>(i).map_err(e)?.and_then(serde_json::Number::from_f64).map(Json::Number)
+        }
+        ScalarType::Boolean => row.try_get::<Option<bool>, _>(i).map_err(e)?.map(Json::Bool),
+        _ => row.try_get::<Option<String>, _>(i).map_err(e)?.map(Json::String),
+    }
+    .unwrap_or(Json::Null))
+}

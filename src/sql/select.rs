@@ -131,30 +131,68 @@ pub struct Reader<'c, 'a> {
     pub limits: PageLimits,
 }
 
+/// The name of a page's total in a root statement's rows.
+const TOTAL: &str = "__total";
+
+/// A root statement's answer: SQL rows (not one JSON value), each a row's columns as stored
+/// (the driver's typed values: what a hand-written query returns), then its relations as JSON
+/// text, then for a page with `totalCount` the total.
+#[derive(Debug, Clone)]
+pub struct RootRows {
+    pub columns: Vec<ColumnSpec>,
+    pub relations: usize,
+    /// A page (the answer's rows are its rows), or one row (or none).
+    pub page: bool,
+    /// A page whose rows end with the total (a page with no rows is one row of NULLs then).
+    pub total: bool,
+}
+
 impl Reader<'_, '_> {
     /// A root read of one row: `SELECT <row> FROM table WHERE id = $id AND <readable>`, its
     /// answer the row or no row. A caller no read rule applies to at all gets an error.
-    pub fn by_id(&self, model: &Model, id: Source, fields: &[&Sel]) -> ApiResult<(String, OutRow)> {
+    pub fn by_id(&self, model: &Model, id: Source, fields: &[&Sel]) -> ApiResult<(String, RootRows, OutRow)> {
         let cx = self.cx;
         let x = cx.alias();
         let readable = self.root_rows(model, &x)?;
         let id =
             cx.bind(id, super::params::Conv::Scalar(ColumnSpec::raw("id", crate::model::ScalarType::Id, false)))?;
         let id_pred = text::condition(cx, Condition::all().add(col(&x, "id").eq(id)));
-        let (row, shape) = self.row(model, &x, fields, &[])?;
+        let columns = needed_columns(cx, model, fields, &[]);
+        let (items, rows, shape) = self.root_row_of(model, &x, fields, columns, false, false)?;
+        let out = self.out_row(model, &shape, fields)?;
         let sql = format!(
             "SELECT {} FROM {} AS {}{}",
-            text::as_text(cx.backend, &row),
+            items.join(", "),
             ident(&model.table),
             ident(&x),
             where_clause([id_pred, text::condition(cx, readable)])
         );
-        Ok((sql, self.out_row(model, &shape, fields)?))
+        Ok((sql, rows, out))
     }
 
-    /// A root list (`posts(...)`): one page of rows, `pageInfo` and `totalCount`, always one
-    /// answer.
-    pub fn list(&self, model: &Model, sel: &Sel) -> ApiResult<(String, OutPage)> {
+    /// A root row of `model` under `a` with `columns` (`computed_guards`: its guard columns
+    /// are columns of `a`, computed by a derived table): the select items, what they are, and
+    /// the row's shape.
+    pub fn root_row_of(
+        &self,
+        model: &Model,
+        a: &str,
+        fields: &[&Sel],
+        columns: Vec<ColumnSpec>,
+        computed_guards: bool,
+        page: bool,
+    ) -> ApiResult<(Vec<String>, RootRows, RowShape)> {
+        let (mut items, relations, shape) = self.row_parts(model, a, fields, columns, computed_guards, false)?;
+        for r in relations {
+            items.push(text::json_text(self.cx.backend, &r));
+        }
+        let rows = RootRows { columns: shape.columns.clone(), relations: shape.relations.len(), page, total: false };
+        Ok((items, rows, shape))
+    }
+
+    /// A root list (`posts(...)`): one page of rows with their relations (and `totalCount`),
+    /// answered as rows.
+    pub fn list(&self, model: &Model, sel: &Sel) -> ApiResult<(String, RootRows, OutPage)> {
         let cx = self.cx;
         if !access::may(cx, model, Operation::Read) {
             return Err(access::denied(cx, model, Operation::Read));
@@ -162,9 +200,25 @@ impl Reader<'_, '_> {
         let args = ListArgs::parse(model, |n| sel.arg(n, cx), self.limits)?;
         access::check_order(cx, model, &args.order)?;
         let fields = sel.node_fields();
-        let (from, items, shape, meta) = self.page(model, &args, &fields, Scope::Root, sel.wants("totalCount"))?;
-        let sql = format!("SELECT {} FROM {from}", text::as_text(cx.backend, &text::array(cx.backend, &items)));
-        Ok((sql, self.out_page(model, &shape, meta, &[sel])?))
+        let total = sel.wants("totalCount");
+        let (from, p, columns) = self.page_rows(model, &args, &fields, &Scope::Root)?;
+        let (mut items, mut rows, shape) = self.root_row_of(model, &p, &fields, columns, true, true)?;
+        let order = text::order_by(&args.order, &p, args.backward);
+        let sql = if total {
+            // The total in every row; with no row on the page, one row of NULLs carries it.
+            let c = cx.alias();
+            items.push(column(&c, TOTAL));
+            rows.total = true;
+            format!(
+                "SELECT {} FROM ({}) AS {} LEFT JOIN {from} ON 1 = 1 ORDER BY {order}",
+                items.join(", "),
+                self.count(model, &args, &Scope::Root)?,
+                ident(&c)
+            )
+        } else {
+            format!("SELECT {} FROM {from} ORDER BY {order}", items.join(", "))
+        };
+        Ok((sql, rows, self.out_page(model, &shape, self.meta(&args, total), &[sel])?))
     }
 
     /// The caller's read predicate on a root read of `model` under `alias`; a caller no read
@@ -180,20 +234,33 @@ impl Reader<'_, '_> {
     /// relations `fields` select. `order` keys are included for cursors.
     pub fn row(&self, model: &Model, a: &str, fields: &[&Sel], order: &[OrderKey]) -> ApiResult<(String, RowShape)> {
         let columns = needed_columns(self.cx, model, fields, order);
-        let items = self.column_values(model, a, &columns)?;
-        self.row_of(model, a, fields, columns, items)
+        let (mut items, relations, shape) = self.row_parts(model, a, fields, columns, false, true)?;
+        items.extend(relations);
+        Ok((text::array(self.cx.backend, &items), shape))
     }
 
-    /// The JSON array of a row whose column values are `items` (for `columns`), followed by the
-    /// relations `fields` select, correlated to the row under `a`.
-    fn row_of(
+    /// The parts of a row of `model` under `a`: the values of `columns` (as JSON values when
+    /// `encode`, else as stored; guard columns computed from the field's rules unless
+    /// `computed_guards`), and the relations `fields` select as JSON, correlated to the row.
+    fn row_parts(
         &self,
         model: &Model,
         a: &str,
         fields: &[&Sel],
         columns: Vec<ColumnSpec>,
-        mut items: Vec<String>,
-    ) -> ApiResult<(String, RowShape)> {
+        computed_guards: bool,
+        encode: bool,
+    ) -> ApiResult<(Vec<String>, Vec<String>, RowShape)> {
+        let cx = self.cx;
+        let items = columns
+            .iter()
+            .map(|c| match c.guarded_field() {
+                Some(field) if !computed_guards => guard_case(cx, model, field, a),
+                _ if encode => Ok(text::value(cx.backend, a, c)),
+                _ => Ok(column(a, &c.column)),
+            })
+            .collect::<ApiResult<Vec<_>>>()?;
+        let mut sqls = Vec::new();
         let mut relations = Vec::new();
         for (key, field, sels) in relation_groups(model, fields)? {
             let (sql, shape) = match &field.kind {
@@ -201,22 +268,10 @@ impl Reader<'_, '_> {
                 FieldKind::HasMany(h) => self.has_many(h, a, &sels)?,
                 FieldKind::Scalar(_) => continue,
             };
-            items.push(sql);
+            sqls.push(sql);
             relations.push((key.to_string(), shape));
         }
-        Ok((text::array(self.cx.backend, &items), RowShape { columns, relations }))
-    }
-
-    /// The values of `columns` of the row under `a` as JSON values: stored columns, and guard
-    /// columns computed from the field's rules.
-    fn column_values(&self, model: &Model, a: &str, columns: &[ColumnSpec]) -> ApiResult<Vec<String>> {
-        columns
-            .iter()
-            .map(|c| match c.guarded_field() {
-                None => Ok(text::value(self.cx.backend, a, c)),
-                Some(field) => guard_case(self.cx, model, field, a),
-            })
-            .collect()
+        Ok((items, sqls, RowShape { columns, relations }))
     }
 
     /// The parent row of a `@belongsTo`, if the caller may read it.
@@ -233,7 +288,7 @@ impl Reader<'_, '_> {
         Ok((sql, RelShape::One(shape)))
     }
 
-    /// The page of children of a `@hasMany` for the row under `a`.
+    /// The page of children of a `@hasMany` for the row under `a`: `[rows, total?]` as JSON.
     fn has_many(&self, h: &HasMany, a: &str, sels: &[&Sel]) -> ApiResult<(String, RelShape)> {
         let cx = self.cx;
         let target = cx.model(&h.target);
@@ -243,29 +298,35 @@ impl Reader<'_, '_> {
         let fields: Vec<&Sel> = sels.iter().flat_map(|s| s.node_fields()).collect();
         let total = sels.iter().any(|s| s.wants("totalCount"));
         let scope = Scope::Children { parent: a, via: &h.via, fk };
-        let (from, items, shape, meta) = self.page(target, &args, &fields, scope, total)?;
-        Ok((format!("(SELECT {} FROM {from})", text::array(cx.backend, &items)), RelShape::Many(shape, meta)))
+        let (from, p, columns) = self.page_rows(target, &args, &fields, &scope)?;
+        let (mut items, relations, shape) = self.row_parts(target, &p, &fields, columns, true, true)?;
+        items.extend(relations);
+        let row = text::array(cx.backend, &items);
+        let mut page = vec![text::aggregate(cx.backend, &row, &text::order_by(&args.order, &p, args.backward))];
+        if total {
+            page.push(format!("({})", self.count(target, &args, &scope)?));
+        }
+        let sql = format!("(SELECT {} FROM {from})", text::array(cx.backend, &page));
+        Ok((sql, RelShape::Many(shape, self.meta(&args, total))))
     }
 
-    /// A page of `model` rows: the derived table of the page's rows (`FROM` text) and the items
-    /// of the page's JSON array over it (the rows' aggregate, and the total when asked for).
-    fn page(
+    /// The rows of a page as a derived table (`(SELECT ... ORDER BY ... LIMIT n) AS p`), its
+    /// alias and columns: just the columns the rows need (guards decided in it, over the table),
+    /// so the database reads and copies no more, and can walk an index and stop.
+    fn page_rows(
         &self,
         model: &Model,
         args: &ListArgs,
         fields: &[&Sel],
-        scope: Scope,
-        total: bool,
-    ) -> ApiResult<(String, Vec<String>, RowShape, PageMeta)> {
+        scope: &Scope,
+    ) -> ApiResult<(String, String, Vec<ColumnSpec>)> {
         let cx = self.cx;
         let x = cx.alias();
-        let mut preds = self.scope_preds(model, &scope, &x)?;
+        let mut preds = self.scope_preds(model, scope, &x)?;
         preds.push(text::condition(cx, super::filter::filter_condition(cx, model, &x, &args.filter)?));
         if let Some(cursor) = &args.cursor {
             preds.push(text::condition(cx, super::cursor::after(cx, &args.order, &x, cursor, args.backward)?));
         }
-        // The page's rows with just the columns their JSON needs (guards decided here, over
-        // the table), so the database reads and copies no more.
         let columns = needed_columns(cx, model, fields, &args.order);
         let select: Vec<String> = columns
             .iter()
@@ -286,29 +347,33 @@ impl Reader<'_, '_> {
             args.size + 1
         );
         let p = cx.alias();
-        let items = columns.iter().map(|c| text::value(cx.backend, &p, c)).collect();
-        let (row, shape) = self.row_of(model, &p, fields, columns, items)?;
-        let mut items = vec![text::aggregate(cx.backend, &row, &text::order_by(&args.order, &p, args.backward))];
-        if total {
-            let y = cx.alias();
-            let mut preds = self.scope_preds(model, &scope, &y)?;
-            preds.push(text::condition(cx, super::filter::filter_condition(cx, model, &y, &args.filter)?));
-            items.push(format!(
-                "(SELECT count(*) FROM {} AS {}{})",
-                ident(&model.table),
-                ident(&y),
-                where_clause(preds)
-            ));
-        }
-        let meta = PageMeta {
+        Ok((format!("({inner}) AS {}", ident(&p)), p, columns))
+    }
+
+    /// `SELECT count(*) FROM <the page's scope, filtered>` (cursors do not narrow a total).
+    fn count(&self, model: &Model, args: &ListArgs, scope: &Scope) -> ApiResult<String> {
+        let cx = self.cx;
+        let y = cx.alias();
+        let mut preds = self.scope_preds(model, scope, &y)?;
+        preds.push(text::condition(cx, super::filter::filter_condition(cx, model, &y, &args.filter)?));
+        Ok(format!(
+            "SELECT count(*) AS {} FROM {} AS {}{}",
+            ident(TOTAL),
+            ident(&model.table),
+            ident(&y),
+            where_clause(preds)
+        ))
+    }
+
+    fn meta(&self, args: &ListArgs, total: bool) -> PageMeta {
+        PageMeta {
             signature: signature(&args.order).into(),
             order: args.order.clone(),
             size: args.size,
             backward: args.backward,
             from_cursor: args.cursor.is_some(),
             total,
-        };
-        Ok((format!("({inner}) AS {}", ident(&p)), items, shape, meta))
+        }
     }
 
     /// The rows of a page's scope under `x` the caller may read.

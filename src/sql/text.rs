@@ -75,6 +75,11 @@ pub fn as_text(backend: DbBackend, json: &str) -> String {
     if backend == DbBackend::Postgres { format!("({json})::text") } else { json.to_string() }
 }
 
+/// A JSON value as a text column of a root statement's rows.
+pub fn json_text(backend: DbBackend, json: &str) -> String {
+    if backend == DbBackend::Postgres { format!("({json})::text") } else { json.to_string() }
+}
+
 /// A stored column as a JSON value. PostgreSQL's JSON functions take every type as it is.
 /// SQLite stores JSON and lists as text (parsed here so they nest as JSON), and its JSON
 /// writes floats with 15 digits: they travel as text with 17 (exact), parsed when decoded.

@@ -18,7 +18,7 @@
 
 use super::input::Input;
 use super::params::{Conv, Source};
-use super::select::{Reader, Sel};
+use super::select::{Reader, RootRows, Sel};
 use super::shape::OutRow;
 use super::text::{self, column, ident, where_clause};
 use super::{ColumnSpec, SqlCtx, col, columns};
@@ -42,6 +42,8 @@ pub struct CompiledWrite {
     pub out: OutRow,
     /// The slot of the written row's id (update, delete).
     pub id_slot: Option<usize>,
+    /// What the statement's row holds.
+    pub rows: RootRows,
 }
 
 #[derive(Debug)]
@@ -139,7 +141,12 @@ pub fn compile(
     let id_source = || -> ApiResult<String> {
         id_slot.map(super::params::token).ok_or_else(|| ApiError::internal("a write of an existing row needs its id"))
     };
-    let returning = |alias: &str| reader.row(model, alias, fields, &[]);
+    // The written row as a root statement's row (see `select::RootRows`).
+    let returning = |alias: &str| -> ApiResult<(String, RootRows, super::shape::RowShape)> {
+        let columns = super::select::needed_columns(cx, model, fields, &[]);
+        let (items, rows, shape) = reader.root_row_of(model, alias, fields, columns, false, false)?;
+        Ok((items.join(", "), rows, shape))
+    };
     let diagnosis = |sql: String| Diagnosis {
         sql,
         op,
@@ -158,7 +165,7 @@ pub fn compile(
             let new_row = format!("(SELECT {}) AS {}", select.join(", "), ident(NEW));
             let g = guard(NEW)?;
             let r = if must_read { readable(NEW)? } else { None };
-            let (row, shape) = returning(table)?;
+            let (row, rows, shape) = returning(table)?;
             // With no rule to check on the row, a plain INSERT … VALUES … RETURNING.
             let main = if g.is_none() && r.is_none() {
                 let vals: Vec<&str> = values.iter().map(|(_, v)| v.as_str()).collect();
@@ -167,7 +174,7 @@ pub fn compile(
                     ident(table),
                     names.join(", "),
                     vals.join(", "),
-                    as_text(&row)
+                    row
                 )
             } else {
                 format!(
@@ -175,7 +182,7 @@ pub fn compile(
                     ident(table),
                     names.join(", "),
                     where_clause([g.clone(), r]),
-                    as_text(&row)
+                    row
                 )
             };
             let diag = format!("SELECT {} FROM {new_row}", as_text(&array(&[flag(g), flag(readable(NEW)?)])));
@@ -185,6 +192,7 @@ pub fn compile(
                 diagnosis: diagnosis(diag),
                 out: reader.out_row(model, &shape, fields)?,
                 id_slot,
+                rows,
             }
         }
         Operation::Update => {
@@ -216,14 +224,14 @@ pub fn compile(
             );
             let (g_old, g_new) = (guard(table)?, guard(NEW)?);
             let r = if must_read { readable(NEW)? } else { None };
-            let (row, shape) = returning(table)?;
+            let (row, rows, shape) = returning(table)?;
             let link = Some(format!("{} = {}", column(table, "id"), column(NEW, "id")));
             let main = format!(
                 "UPDATE {} SET {} FROM {new_row}{} RETURNING {}",
                 ident(table),
                 set.join(", "),
                 where_clause([link.clone(), g_old.clone(), g_new.clone(), r]),
-                as_text(&row)
+                row
             );
             let flags = [flag(readable(table)?), flag(g_old), flag(g_new), flag(readable(NEW)?)];
             let diag =
@@ -234,6 +242,7 @@ pub fn compile(
                 diagnosis: diagnosis(diag),
                 out: reader.out_row(model, &shape, fields)?,
                 id_slot,
+                rows,
             }
         }
         Operation::Delete => {
@@ -250,14 +259,9 @@ pub fn compile(
                 let x = cx.alias();
                 let g = guard(&x)?;
                 let r = if must_read { readable(&x)? } else { None };
-                let (row, shape) = returning(&x)?;
-                let main = format!(
-                    "SELECT {} FROM {} AS {}{}",
-                    as_text(&row),
-                    ident(table),
-                    ident(&x),
-                    where_clause([by_id(&x), g, r])
-                );
+                let (row, rows, shape) = returning(&x)?;
+                let main =
+                    format!("SELECT {} FROM {} AS {}{}", row, ident(table), ident(&x), where_clause([by_id(&x), g, r]));
                 let then = format!("DELETE FROM {}{}", ident(table), where_clause([by_id(table)]));
                 CompiledWrite {
                     main,
@@ -265,21 +269,19 @@ pub fn compile(
                     diagnosis: diagnosis(diag),
                     out: reader.out_row(model, &shape, fields)?,
                     id_slot,
+                    rows,
                 }
             } else {
-                let (row, shape) = returning(table)?;
-                let main = format!(
-                    "DELETE FROM {}{} RETURNING {}",
-                    ident(table),
-                    where_clause([by_id(table), g, r]),
-                    as_text(&row)
-                );
+                let (row, rows, shape) = returning(table)?;
+                let main =
+                    format!("DELETE FROM {}{} RETURNING {}", ident(table), where_clause([by_id(table), g, r]), row);
                 CompiledWrite {
                     main,
                     then_delete: None,
                     diagnosis: diagnosis(diag),
                     out: reader.out_row(model, &shape, fields)?,
                     id_slot,
+                    rows,
                 }
             }
         }

@@ -82,6 +82,32 @@ async fn repeated_requests_reuse_the_compiled_plan_with_their_own_values() {
         assert_eq!(titles(&anon["data"]), ["gamma"], "{backend:?}: {anon}");
         assert_eq!(metric(&s, "ferrobase_plans_compiled_total").await, compiled + 4, "{backend:?}");
 
+        // An empty page still knows its total: none match, or the page is past the end.
+        let d = s
+            .data(
+                "{ posts(filter: {title: {eq: \"nothing\"}}) { totalCount nodes { id } pageInfo { hasNextPage } } }",
+                json!({}),
+            )
+            .await;
+        assert_eq!(
+            d["posts"],
+            json!({ "totalCount": 0, "nodes": [], "pageInfo": { "hasNextPage": false } }),
+            "{backend:?}"
+        );
+        let end =
+            s.data("{ posts(first: 3) { pageInfo { endCursor } } }", json!({})).await["posts"]["pageInfo"]["endCursor"]
+                .clone();
+        let d = s
+            .data(
+                "query($c: String) { posts(after: $c) { totalCount nodes { id } pageInfo { hasPreviousPage } } }",
+                json!({ "c": end }),
+            )
+            .await;
+        assert_eq!(
+            d["posts"],
+            json!({ "totalCount": 3, "nodes": [], "pageInfo": { "hasPreviousPage": true } }),
+            "{backend:?}"
+        );
         // A bad value in a cached plan's variables is the client's error, not ours.
         let r = s.gql(q, json!({ "min": 2, "dir": "ASC" })).await;
         assert!(r.get("errors").is_none(), "{r}");
