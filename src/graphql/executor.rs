@@ -11,7 +11,7 @@
 //! async-graphql's executor, whose model fields use the same compiler.
 
 use super::document;
-use super::render::{Mode, Renderer};
+use super::render;
 use crate::app::AppState;
 use crate::auth::{Caller, ClientIp};
 use crate::error::{ApiError, ErrorCode};
@@ -290,10 +290,15 @@ impl Executor {
                     let path = vec![PathSegment::Field(key.to_string())];
                     match (answer, compiled, bound) {
                         (Ok(json), Ok(c), Ok(_)) => {
-                            let mut r = Renderer::new(Mode::Errors, path);
-                            let v = r.answer(&c.out, json.as_ref());
+                            let v = match json {
+                                None => Value::Null,
+                                Some(json) => {
+                                    let (text, denied) = render::text(&c.out, Some(&json), &path);
+                                    errors.extend(denied);
+                                    render::raw(text)
+                                }
+                            };
                             null_data |= v == Value::Null && !nullable;
-                            errors.extend(r.errors);
                             data.insert(key.clone(), v);
                         }
                         (answer, compiled, bound) => {

@@ -1,12 +1,14 @@
-//! The answer of a compiled statement (JSON, see `sql::shape`) → GraphQL response values, by
-//! the selection: each field by response key, stored values decoded by their declared type,
-//! cursors and `pageInfo` computed, and a field the caller may not read null with a FORBIDDEN
-//! error at its path.
+//! The answer of a compiled statement (JSON, see `sql::shape`) → the response, by the
+//! selection: each field by response key, stored values in their API form by their declared
+//! type, cursors and `pageInfo` computed, and a field the caller may not read null with a
+//! FORBIDDEN error at its path.
 //!
-//! Two consumers: the executor's own path writes the response directly (errors collected with
-//! their full paths); inside async-graphql's execution (fields such as `me` and auth payloads)
-//! a denied field becomes a marker that the object type's resolver turns into the error at the
-//! path async-graphql knows (see [`denied_message`]).
+//! One walk over the answer ([`Walk`]) feeds one of two sinks:
+//! - [`Text`]: the executor's own path writes the response as JSON text directly (no value
+//!   tree), collecting a denied field's error with its full path;
+//! - [`Tree`]: inside async-graphql's execution (fields such as `me` and auth payloads) a
+//!   [`Value`], where a denied field becomes a marker that the object type's resolver turns into
+//!   the error at the path async-graphql knows (see [`denied_message`]).
 
 use crate::error::ApiError;
 use crate::model::ScalarType;
@@ -33,85 +35,120 @@ pub fn denied_message(v: &Value) -> Option<&str> {
     }
 }
 
-/// Where a denied field's error goes.
-pub enum Mode {
-    /// Into the response's errors, with its full path (under `root`).
-    Errors,
-    /// Into the value, as a marker.
-    Markers,
+/// A root field's answer as a value for async-graphql (denied fields as markers).
+pub fn tree(out: &Out, json: Option<&Json>) -> Value {
+    let mut walk = Walk { sink: Tree::default(), path: Vec::new() };
+    walk.answer(out, json);
+    walk.sink.done.unwrap_or(Value::Null)
 }
 
-pub struct Renderer {
-    mode: Mode,
-    path: Vec<PathSegment>,
-    pub errors: Vec<ServerError>,
+/// A root field's answer as JSON text, and the errors of the fields the caller may not read
+/// (their paths under `root`).
+pub fn text(out: &Out, json: Option<&Json>, root: &[PathSegment]) -> (String, Vec<ServerError>) {
+    let mut walk = Walk { sink: Text { buf: Vec::with_capacity(256), errors: Vec::new(), root }, path: Vec::new() };
+    walk.answer(out, json);
+    let Text { buf, errors, .. } = walk.sink;
+    (String::from_utf8(buf).expect("JSON text is UTF-8"), errors)
 }
 
-impl Renderer {
-    /// A renderer for answers under response path `root`.
-    pub fn new(mode: Mode, root: Vec<PathSegment>) -> Self {
-        Renderer { mode, path: root, errors: Vec::new() }
-    }
+/// A response value that is JSON text already: serialized as it is (async-graphql's
+/// `raw_value`), so a compiled answer is never turned into a value tree.
+pub fn raw(text: String) -> Value {
+    Value::Object([(Name::new(async_graphql_value::RAW_VALUE_TOKEN), Value::String(text))].into_iter().collect())
+}
 
-    /// The value of a root field's answer (`None`: no row).
-    pub fn answer(&mut self, out: &Out, json: Option<&Json>) -> Value {
+/// A step of the path to the field being rendered (borrowed: built only for an error).
+#[derive(Clone, Copy)]
+enum Step<'o> {
+    Key(&'o Name),
+    Index(usize),
+}
+
+/// Where a rendered answer goes: values, and objects and lists around them.
+trait Sink {
+    fn null(&mut self);
+    fn bool(&mut self, b: bool);
+    fn int(&mut self, n: i64);
+    fn str(&mut self, s: &str);
+    /// A stored value in its API form (enums by their declared type).
+    fn stored(&mut self, v: &Json, ty: &ScalarType);
+    fn begin_object(&mut self, len: usize);
+    fn key(&mut self, key: &Name);
+    fn end_object(&mut self);
+    fn begin_list(&mut self, len: usize);
+    fn end_list(&mut self);
+    /// A field the caller may not read, at `path`.
+    fn denied(&mut self, pos: Pos, path: &[Step], message: &str);
+}
+
+/// The walk over an answer by its selection.
+struct Walk<'o, S> {
+    sink: S,
+    path: Vec<Step<'o>>,
+}
+
+impl<'o, S: Sink> Walk<'o, S> {
+    fn answer(&mut self, out: &'o Out, json: Option<&Json>) {
         match (out, json) {
-            (_, None) => Value::Null,
+            (_, None) => self.sink.null(),
             (Out::Row(row), Some(j)) => self.row(row, j),
             (Out::Page(page), Some(j)) => self.page(page, j),
         }
     }
 
-    fn deny(&mut self, pos: Pos, message: &str) -> Value {
-        match self.mode {
-            Mode::Markers => {
-                Value::Object([(Name::new(DENIED), Value::String(message.to_string()))].into_iter().collect())
-            }
-            Mode::Errors => {
-                let err: async_graphql::Error = ApiError::forbidden(message).into();
-                let mut e = err.into_server_error(pos);
-                e.path = self.path.clone();
-                self.errors.push(e);
-                Value::Null
-            }
-        }
+    fn deny(&mut self, pos: Pos, message: &str) {
+        self.sink.denied(pos, &self.path, message);
     }
 
-    fn row(&mut self, out: &OutRow, json: &Json) -> Value {
-        let empty = Vec::new();
-        let vals = json.as_array().unwrap_or(&empty);
+    fn row(&mut self, out: &'o OutRow, json: &Json) {
+        let vals: &[Json] = json.as_array().map(Vec::as_slice).unwrap_or_default();
         let at = |i: usize| vals.get(i).unwrap_or(&Json::Null);
         let readable = |g: &Option<crate::sql::shape::Guard>| g.as_ref().is_none_or(|g| at(g.at).as_i64() == Some(1));
-        let mut obj = IndexMap::with_capacity(out.fields.len());
+        self.sink.begin_object(out.fields.len());
         for f in &out.fields {
-            self.path.push(PathSegment::Field(f.key.to_string()));
-            let v = match &f.kind {
-                OutKind::Typename => Value::String(out.typename.to_string()),
+            self.sink.key(&f.key);
+            self.path.push(Step::Key(&f.key));
+            match &f.kind {
+                OutKind::Typename => self.sink.str(&out.typename),
                 OutKind::Column { guard, .. } | OutKind::One { guard, .. } | OutKind::Many { guard, .. }
                     if !readable(guard) =>
                 {
-                    let message = guard.as_ref().map(|g| g.message.clone()).unwrap_or_default();
-                    self.deny(f.pos, &message)
+                    let message = guard.as_ref().map(|g| &*g.message).unwrap_or_default();
+                    self.deny(f.pos, message);
                 }
-                OutKind::Column { at: i, spec, .. } => decode(at(*i), spec),
+                OutKind::Column { at: i, spec, .. } => self.stored(at(*i), spec),
                 OutKind::One { at: i, fk_at, row, hidden, .. } => match at(*i) {
                     // The key is set but the row did not load: it exists, unreadable.
                     Json::Null if !at(*fk_at).is_null() => self.deny(f.pos, hidden),
-                    Json::Null => Value::Null,
+                    Json::Null => self.sink.null(),
                     r => self.row(row, r),
                 },
                 OutKind::Many { at: i, page, .. } => self.page(page, at(*i)),
-            };
+            }
             self.path.pop();
-            obj.insert(f.key.clone(), v);
         }
-        Value::Object(obj)
+        self.sink.end_object();
     }
 
-    fn page(&mut self, out: &OutPage, json: &Json) -> Value {
+    /// A stored value as the API shows it (see [`normalize`]; the common cases without a copy).
+    fn stored(&mut self, v: &Json, spec: &ColumnSpec) {
+        match (v, &spec.ty) {
+            (Json::Null, _) => self.sink.null(),
+            (Json::String(s), ScalarType::DateTime) if s.len() == 27 && s.ends_with('Z') => self.sink.str(s),
+            (Json::String(_), ScalarType::Enum(_)) => self.sink.stored(v, &spec.ty),
+            (Json::String(_), ScalarType::DateTime | ScalarType::Float) => {
+                self.sink.stored(&normalize(v, spec), &spec.ty)
+            }
+            (Json::String(s), _) => self.sink.str(s),
+            (Json::Bool(b), _) => self.sink.bool(*b),
+            (Json::Number(n), ScalarType::Int) if n.is_i64() => self.sink.int(n.as_i64().unwrap_or_default()),
+            _ => self.sink.stored(&normalize(v, spec), &spec.ty),
+        }
+    }
+
+    fn page(&mut self, out: &'o OutPage, json: &Json) {
         let meta = &out.meta;
-        let empty = Vec::new();
-        let items = json.as_array().unwrap_or(&empty);
+        let items: &[Json] = json.as_array().map(Vec::as_slice).unwrap_or_default();
         let mut rows: Vec<&Json> =
             items.first().and_then(Json::as_array).map(|r| r.iter().collect()).unwrap_or_default();
         let size = meta.size as usize;
@@ -121,7 +158,7 @@ impl Renderer {
             rows.reverse();
         }
         let (has_next, has_prev) = if meta.backward { (meta.from_cursor, more) } else { (more, meta.from_cursor) };
-        let cursor = |r: &Json| -> Value {
+        let cursor = |r: &Json| -> String {
             let vals = r.as_array();
             let keys: Vec<Json> = meta
                 .order
@@ -129,69 +166,205 @@ impl Renderer {
                 .zip(&out.cursor_at)
                 .map(|(k, &i)| normalize(vals.and_then(|v| v.get(i)).unwrap_or(&Json::Null), &k.spec))
                 .collect();
-            Value::String(crate::sql::cursor::encode(&meta.signature, &keys))
+            crate::sql::cursor::encode(&meta.signature, &keys)
         };
-        let mut obj = IndexMap::with_capacity(out.fields.len());
+        self.sink.begin_object(out.fields.len());
         for (key, _, field) in &out.fields {
-            self.path.push(PathSegment::Field(key.to_string()));
-            let v = match field {
-                PageField::Typename => Value::String(out.typename.to_string()),
+            self.sink.key(key);
+            self.path.push(Step::Key(key));
+            match field {
+                PageField::Typename => self.sink.str(&out.typename),
                 PageField::TotalCount => {
                     let n = items.get(1).and_then(Json::as_i64).unwrap_or(0);
-                    Value::from(i32::try_from(n).unwrap_or(i32::MAX))
+                    self.sink.int(n.min(i64::from(i32::MAX)));
                 }
-                PageField::Nodes(row) => Value::List(
-                    rows.iter()
-                        .enumerate()
-                        .map(|(i, r)| {
-                            self.path.push(PathSegment::Index(i));
-                            let v = self.row(row, r);
-                            self.path.pop();
-                            v
-                        })
-                        .collect(),
-                ),
-                PageField::Edges(typename, fields) => Value::List(
-                    rows.iter()
-                        .enumerate()
-                        .map(|(i, r)| {
-                            self.path.push(PathSegment::Index(i));
-                            let mut edge = IndexMap::with_capacity(fields.len());
-                            for (k, _, f) in fields {
-                                self.path.push(PathSegment::Field(k.to_string()));
-                                let v = match f {
-                                    EdgeField::Typename => Value::String(typename.to_string()),
-                                    EdgeField::Cursor => cursor(r),
-                                    EdgeField::Node(row) => self.row(row, r),
-                                };
-                                self.path.pop();
-                                edge.insert(k.clone(), v);
+                PageField::Nodes(row) => {
+                    self.sink.begin_list(rows.len());
+                    for (i, r) in rows.iter().enumerate() {
+                        self.path.push(Step::Index(i));
+                        self.row(row, r);
+                        self.path.pop();
+                    }
+                    self.sink.end_list();
+                }
+                PageField::Edges(typename, fields) => {
+                    self.sink.begin_list(rows.len());
+                    for (i, r) in rows.iter().enumerate() {
+                        self.path.push(Step::Index(i));
+                        self.sink.begin_object(fields.len());
+                        for (k, _, f) in fields {
+                            self.sink.key(k);
+                            self.path.push(Step::Key(k));
+                            match f {
+                                EdgeField::Typename => self.sink.str(typename),
+                                EdgeField::Cursor => self.sink.str(&cursor(r)),
+                                EdgeField::Node(row) => self.row(row, r),
                             }
                             self.path.pop();
-                            Value::Object(edge)
-                        })
-                        .collect(),
-                ),
-                PageField::PageInfo(fields) => Value::Object(
-                    fields
-                        .iter()
-                        .map(|(k, _, f)| {
-                            let v = match f {
-                                InfoField::Typename => Value::String("PageInfo".into()),
-                                InfoField::HasNextPage => Value::Boolean(has_next),
-                                InfoField::HasPreviousPage => Value::Boolean(has_prev),
-                                InfoField::StartCursor => rows.first().map(|r| cursor(r)).unwrap_or(Value::Null),
-                                InfoField::EndCursor => rows.last().map(|r| cursor(r)).unwrap_or(Value::Null),
-                            };
-                            (k.clone(), v)
-                        })
-                        .collect(),
-                ),
-            };
+                        }
+                        self.sink.end_object();
+                        self.path.pop();
+                    }
+                    self.sink.end_list();
+                }
+                PageField::PageInfo(fields) => {
+                    self.sink.begin_object(fields.len());
+                    for (k, _, f) in fields {
+                        self.sink.key(k);
+                        match f {
+                            InfoField::Typename => self.sink.str("PageInfo"),
+                            InfoField::HasNextPage => self.sink.bool(has_next),
+                            InfoField::HasPreviousPage => self.sink.bool(has_prev),
+                            InfoField::StartCursor | InfoField::EndCursor => {
+                                let r = if matches!(f, InfoField::StartCursor) { rows.first() } else { rows.last() };
+                                match r {
+                                    Some(r) => self.sink.str(&cursor(r)),
+                                    None => self.sink.null(),
+                                }
+                            }
+                        }
+                    }
+                    self.sink.end_object();
+                }
+            }
             self.path.pop();
-            obj.insert(key.clone(), v);
         }
-        Value::Object(obj)
+        self.sink.end_object();
+    }
+}
+
+/// A container being built: an object's entries, or a list's items.
+type Open = (Option<IndexMap<Name, Value>>, Vec<Value>);
+
+/// Builds a [`Value`]; a denied field is a marker.
+#[derive(Default)]
+struct Tree {
+    open: Vec<Open>,
+    keys: Vec<Name>,
+    done: Option<Value>,
+}
+
+impl Tree {
+    fn put(&mut self, v: Value) {
+        match self.open.last_mut() {
+            Some((Some(obj), _)) => {
+                let key = self.keys.pop().expect("a key before each object value");
+                obj.insert(key, v);
+            }
+            Some((None, list)) => list.push(v),
+            None => self.done = Some(v),
+        }
+    }
+}
+
+impl Sink for Tree {
+    fn null(&mut self) {
+        self.put(Value::Null)
+    }
+    fn bool(&mut self, b: bool) {
+        self.put(Value::Boolean(b))
+    }
+    fn int(&mut self, n: i64) {
+        self.put(Value::from(n))
+    }
+    fn str(&mut self, s: &str) {
+        self.put(Value::String(s.to_string()))
+    }
+    fn stored(&mut self, v: &Json, ty: &ScalarType) {
+        self.put(to_graphql(v, ty))
+    }
+    fn begin_object(&mut self, len: usize) {
+        self.open.push((Some(IndexMap::with_capacity(len)), Vec::new()));
+    }
+    fn key(&mut self, key: &Name) {
+        self.keys.push(key.clone());
+    }
+    fn end_object(&mut self) {
+        if let Some((Some(obj), _)) = self.open.pop() {
+            self.put(Value::Object(obj));
+        }
+    }
+    fn begin_list(&mut self, len: usize) {
+        self.open.push((None, Vec::with_capacity(len)));
+    }
+    fn end_list(&mut self) {
+        if let Some((None, list)) = self.open.pop() {
+            self.put(Value::List(list));
+        }
+    }
+    fn denied(&mut self, _pos: Pos, _path: &[Step], message: &str) {
+        self.put(Value::Object([(Name::new(DENIED), Value::String(message.to_string()))].into_iter().collect()))
+    }
+}
+
+/// Writes JSON text; a denied field is null, with its error.
+struct Text<'r> {
+    buf: Vec<u8>,
+    errors: Vec<ServerError>,
+    root: &'r [PathSegment],
+}
+
+impl Text<'_> {
+    /// A comma before a value or key that follows another.
+    fn sep(&mut self) {
+        if let Some(&b) = self.buf.last()
+            && !matches!(b, b'{' | b'[' | b':')
+        {
+            self.buf.push(b',');
+        }
+    }
+}
+
+impl Sink for Text<'_> {
+    fn null(&mut self) {
+        self.sep();
+        self.buf.extend_from_slice(b"null");
+    }
+    fn bool(&mut self, b: bool) {
+        self.sep();
+        self.buf.extend_from_slice(if b { b"true" } else { b"false" });
+    }
+    fn int(&mut self, n: i64) {
+        self.sep();
+        self.buf.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+    }
+    fn str(&mut self, s: &str) {
+        self.sep();
+        serde_json::to_writer(&mut self.buf, s).expect("a string serializes");
+    }
+    fn stored(&mut self, v: &Json, _ty: &ScalarType) {
+        self.sep();
+        serde_json::to_writer(&mut self.buf, v).expect("a JSON value serializes");
+    }
+    fn begin_object(&mut self, _len: usize) {
+        self.sep();
+        self.buf.push(b'{');
+    }
+    fn key(&mut self, key: &Name) {
+        self.sep();
+        serde_json::to_writer(&mut self.buf, key.as_str()).expect("a key serializes");
+        self.buf.push(b':');
+    }
+    fn end_object(&mut self) {
+        self.buf.push(b'}');
+    }
+    fn begin_list(&mut self, _len: usize) {
+        self.sep();
+        self.buf.push(b'[');
+    }
+    fn end_list(&mut self) {
+        self.buf.push(b']');
+    }
+    fn denied(&mut self, pos: Pos, path: &[Step], message: &str) {
+        self.null();
+        let err: async_graphql::Error = ApiError::forbidden(message).into();
+        let mut e = err.into_server_error(pos);
+        e.path = self.root.to_vec();
+        e.path.extend(path.iter().map(|s| match s {
+            Step::Key(k) => PathSegment::Field(k.to_string()),
+            Step::Index(i) => PathSegment::Index(*i),
+        }));
+        self.errors.push(e);
     }
 }
 

@@ -8,7 +8,6 @@
 use super::context;
 use super::document::from_field;
 use super::objects::list_arguments;
-use super::render::{Mode, Renderer};
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
@@ -67,8 +66,7 @@ pub async fn run(st: &AppState, caller: &Caller, compiled: &Compiled) -> ApiResu
     if json.is_none() {
         return Ok(None);
     }
-    let mut r = Renderer::new(Mode::Markers, Vec::new());
-    Ok(Some(r.answer(&compiled.out, json.as_ref())))
+    Ok(Some(super::render::tree(&compiled.out, json.as_ref())))
 }
 
 /// The resolver of a root field: idle during validation (see `executor::DryRun`), its errors
