@@ -28,6 +28,10 @@ pub struct AppState {
     pub mailer: crate::mail::Mailer,
     /// Rate limits of the auth mutations.
     pub auth_limits: crate::auth::rate_limit::AuthLimits,
+    /// Every write records its changes here; consumers act on them (see `changes`).
+    pub changes: Arc<crate::changes::Pipeline>,
+    /// Committed changes, fanned out in this process (a consumer of `changes`).
+    pub bus: Arc<crate::changes::Bus>,
 }
 
 impl AppState {
@@ -107,6 +111,9 @@ pub async fn prepare(config: Config) -> anyhow::Result<App> {
     let mailer = crate::mail::Mailer::from_config(config.smtp_url.as_deref(), &config.mail_from)?;
     let auth_limits =
         crate::auth::rate_limit::AuthLimits::new(config.auth_rate_limit_per_ip, config.auth_rate_limit_per_account);
+    let changes = Arc::new(crate::changes::Pipeline::new());
+    let bus = Arc::new(crate::changes::Bus::default());
+    changes.register(bus.clone());
     let state = Arc::new(AppState {
         db,
         pool,
@@ -118,6 +125,8 @@ pub async fn prepare(config: Config) -> anyhow::Result<App> {
         sessions,
         mailer,
         auth_limits,
+        changes,
+        bus,
     });
     let schema = crate::graphql::build(state.clone()).context("cannot build the GraphQL schema")?;
     Ok(App { executor: Arc::new(crate::graphql::Executor::new(state.clone(), schema)), state })

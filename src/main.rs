@@ -48,7 +48,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Users { action: UsersAction::Create { email, password, roles } } => {
             let app = app::prepare(config).await?;
-            match ferrobase::auth::create_user(&app.state.db, &email, &password, &roles).await {
+            let st = &app.state;
+            let user = st.ir.model("User").expect("the built-in User always exists");
+            match ferrobase::auth::create_user(&st.db, user, &st.changes, &email, &password, &roles).await {
                 Ok(id) => {
                     println!("created user {id} ({email})");
                     Ok(ExitCode::SUCCESS)

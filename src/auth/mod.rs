@@ -1,6 +1,7 @@
 //! Who is calling. For now: the service key (acts as `admin`) or an anonymous caller; sign-in
 //! with JWTs arrives with the authentication issue and will add `Caller::User`.
 
+mod account_tx;
 pub mod jwt;
 pub mod matrix;
 pub mod one_time;
@@ -10,8 +11,9 @@ mod service_key;
 pub mod sessions;
 mod users;
 
+pub use account_tx::{AccountTx, create_user};
 pub use service_key::{JWT_SECRET_FILE, SERVICE_KEY_FILE, load_or_create_secret, load_or_create_service_key};
-pub use users::{Account, AccountKey, NewUser, create_user, find_account, json_value, set_account_fields};
+pub use users::{Account, AccountKey, NewUser, find_account, json_value};
 
 use crate::error::{ApiError, ApiResult};
 use subtle::ConstantTimeEq;

@@ -13,11 +13,6 @@ pub fn normalize_email(email: &str) -> String {
     email.trim().to_lowercase()
 }
 
-/// Creates a user with a password and roles; returns its id.
-pub async fn create_user<C: ConnectionTrait>(db: &C, email: &str, pass: &str, roles: &[String]) -> ApiResult<String> {
-    NewUser::prepare(email, pass).await?.insert(db, roles).await
-}
-
 /// A checked email and a hashed password, ready to insert: hashing is slow by design, so
 /// callers do it before opening the write transaction the insert runs in.
 pub struct NewUser {
@@ -36,7 +31,7 @@ impl NewUser {
     }
 
     /// Inserts the user with `roles`; returns its id (CONFLICT when the email is taken).
-    pub async fn insert<C: ConnectionTrait>(self, db: &C, roles: &[String]) -> ApiResult<String> {
+    pub(super) async fn insert<C: ConnectionTrait>(self, db: &C, roles: &[String]) -> ApiResult<String> {
         let NewUser { email, hash } = self;
         let backend = db.get_database_backend();
         let roles_spec = ColumnSpec::raw("roles", ScalarType::String, true);
@@ -134,22 +129,6 @@ pub async fn find_account<C: ConnectionTrait>(db: &C, by: AccountKey<'_>) -> Api
 pub enum AccountKey<'a> {
     Email(&'a str),
     Id(&'a str),
-}
-
-/// Sets system columns of one user (`roles`, `claims`, `disabled`, `password_hash`,
-/// `email_verified`); `false` when there is no such user.
-pub async fn set_account_fields<C: ConnectionTrait>(
-    db: &C,
-    id: &str,
-    fields: &[(&str, sea_orm::sea_query::Value)],
-) -> ApiResult<bool> {
-    let mut q = Query::update();
-    q.table("users");
-    for (col, v) in fields {
-        q.value(sea_orm::sea_query::Alias::new(*col), v.clone());
-    }
-    q.value("updated_at", datetime(now(), db.get_database_backend())).and_where(Expr::col("id").eq(id.to_string()));
-    Ok(db.execute(&q).await?.rows_affected() > 0)
 }
 
 /// Binds a JSON value for a JSON/list system column.

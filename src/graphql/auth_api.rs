@@ -9,7 +9,8 @@ use super::objects::list_arguments;
 use super::resolvers::{read_list, read_row};
 use crate::app::AppState;
 use crate::auth::sessions::{self, Issued};
-use crate::auth::{Account, AccountKey, Caller, find_account, json_value, password, set_account_fields};
+use crate::auth::{Account, AccountKey, AccountTx, Caller, find_account, json_value, password};
+use crate::changes::Actor;
 use crate::error::{ApiError, ApiResult};
 use crate::model::{FieldKind, Model, profile_fields};
 use crate::sql::select::Sel;
@@ -131,18 +132,19 @@ pub fn mutations(mutation: Object) -> Object {
                     rate_limit(&ctx, st, "signUp", &email)?;
                     let pass = input.remove("password").and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
                     let new_user = crate::auth::NewUser::prepare(&email, &pass).await?;
-                    let txn = crate::db::begin_write(&st.db).await.map_err(ApiError::from)?;
-                    let id = new_user.insert(&txn, &[]).await?;
+                    let mut tx =
+                        AccountTx::begin(&st.db, user_model(st), &st.changes, Actor::system("signUp")).await?;
+                    let id = tx.insert(new_user, &[]).await?;
                     if let Some(f) = profile_fields(user_model(st))
                         .find(|f| input.contains_key(&f.name) && !crate::sql::access::sign_up_may_set(f))
                     {
                         return Err(ApiError::forbidden(format!("{} cannot be set at sign-up (field @auth rules)", f.name)).into());
                     }
                     if !input.is_empty() {
-                        write::set_user_fields(&txn, user_model(st), &id, &input).await?;
+                        write::set_user_fields(&tx.txn, user_model(st), &id, &input).await?;
                     }
-                    let issued = sessions::start(&txn, st.sessions, &id, None).await?;
-                    txn.commit().await.map_err(ApiError::from)?;
+                    let issued = sessions::start(&tx.txn, st.sessions, &id, None).await?;
+                    tx.commit().await?;
                     Ok(Some(FieldValue::owned_any(payload(st, issued, &sel).await?)))
                 }))
             })
@@ -219,8 +221,12 @@ pub fn mutations(mutation: Object) -> Object {
                     if !verify_password(current, account.password_hash.clone()).await? {
                         return Err(ApiError::invalid_field("currentPassword", "the current password is wrong").into());
                     }
-                    set_password(st, &me.id, new).await?;
-                    sessions::revoke_user(&st.db, &me.id, me.session.as_deref()).await?;
+                    // Hashed before the transaction: argon2 is slow and must not hold the write lock.
+                    let hash = password::hash_new("newPassword", new).await?;
+                    let mut tx = AccountTx::begin(&st.db, user_model(st), &st.changes, Actor::User { id: me.id.clone() }).await?;
+                    tx.set_account_fields(&me.id, &[("password_hash", hash.into())]).await?;
+                    sessions::revoke_user(&tx.txn, &me.id, me.session.as_deref()).await?;
+                    tx.commit().await?;
                     Ok(Some(Value::Boolean(true)))
                 }))
             })
@@ -255,10 +261,12 @@ pub fn mutations(mutation: Object) -> Object {
                     let st = state(&ctx)?;
                     caller(&ctx).require_admin()?;
                     let id = string_arg(&ctx, "userId")?;
-                    if !set_account_fields(&st.db, &id, &[("disabled", true.into())]).await? {
+                    let mut tx = AccountTx::begin(&st.db, user_model(st), &st.changes, Actor::Admin).await?;
+                    if !tx.set_account_fields(&id, &[("disabled", true.into())]).await? {
                         return Err(ApiError::not_found(format!("no User with id {id}")).into());
                     }
-                    sessions::revoke_user(&st.db, &id, None).await?;
+                    sessions::revoke_user(&tx.txn, &id, None).await?;
+                    tx.commit().await?;
                     Ok(Some(FieldValue::value(load_user(st, &id, &to_sel(ctx.ctx.field())?).await?)))
                 }))
             })
@@ -279,9 +287,11 @@ fn admin_user_op(name: &str, doc: &str, arg: InputValue, values: ColumnValues) -
             caller(&ctx).require_admin()?;
             let id = string_arg(&ctx, "userId")?;
             let fields = values(st, &ctx)?;
-            if !set_account_fields(&st.db, &id, &fields).await? {
+            let mut tx = AccountTx::begin(&st.db, user_model(st), &st.changes, Actor::Admin).await?;
+            if !tx.set_account_fields(&id, &fields).await? {
                 return Err(ApiError::not_found(format!("no User with id {id}")).into());
             }
+            tx.commit().await?;
             Ok(Some(FieldValue::value(load_user(st, &id, &to_sel(ctx.ctx.field())?).await?)))
         }))
     })
@@ -295,12 +305,6 @@ async fn load_user(st: &AppState, id: &str, sel: &Sel) -> ApiResult<Value> {
     read_row(st, &Caller::Admin, user_model(st), id, sel)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no User with id {id}")))
-}
-
-async fn set_password(st: &AppState, id: &str, new: String) -> ApiResult<()> {
-    let hash = password::hash_new("newPassword", new).await?;
-    set_account_fields(&st.db, id, &[("password_hash", hash.into())]).await?;
-    Ok(())
 }
 
 pub fn queries(query: Object) -> Object {

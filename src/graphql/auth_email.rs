@@ -10,13 +10,15 @@
 
 use crate::app::AppState;
 use crate::auth::one_time::{self, Kind};
-use crate::auth::{AccountKey, find_account, password, sessions, set_account_fields};
+use crate::auth::{AccountKey, AccountTx, find_account, password, sessions};
+use crate::changes::Actor;
 use crate::error::{ApiError, ApiResult};
 use crate::mail::{Email, password_reset_email, verification_email};
 use async_graphql::Value;
 use async_graphql::dynamic::{Field, FieldFuture, InputValue, Object, TypeRef};
 use std::sync::Arc;
 
+use super::auth_api::user_model;
 use super::context::{caller, state, string_arg};
 
 fn string(name: &str, doc: &str) -> InputValue {
@@ -67,15 +69,15 @@ async fn reset_password(st: &AppState, token: &str, new: String) -> ApiResult<()
     // Checked and hashed before the transaction: argon2 is slow and must not hold the write lock.
     let hash = password::hash_new("newPassword", new).await?;
     // One transaction: the token is used up only if the password changes and the sessions end.
-    let txn = crate::db::begin_write(&st.db).await?;
-    let user_id = one_time::consume(&txn, token, Kind::PasswordReset).await?;
-    match find_account(&txn, AccountKey::Id(&user_id)).await? {
+    let mut tx = AccountTx::begin(&st.db, user_model(st), &st.changes, Actor::system("resetPassword")).await?;
+    let user_id = one_time::consume(&tx.txn, token, Kind::PasswordReset).await?;
+    match find_account(&tx.txn, AccountKey::Id(&user_id)).await? {
         Some(a) if !a.disabled => {}
         _ => return Err(one_time::invalid_token()),
     }
-    set_account_fields(&txn, &user_id, &[("password_hash", hash.into())]).await?;
-    sessions::revoke_user(&txn, &user_id, None).await?;
-    txn.commit().await?;
+    tx.set_account_fields(&user_id, &[("password_hash", hash.into())]).await?;
+    sessions::revoke_user(&tx.txn, &user_id, None).await?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -97,12 +99,12 @@ async fn request_email_verification(st: &AppState, user_id: &str) -> ApiResult<(
 }
 
 async fn verify_email(st: &AppState, token: &str) -> ApiResult<()> {
-    let txn = crate::db::begin_write(&st.db).await?;
-    let user_id = one_time::consume(&txn, token, Kind::EmailVerification).await?;
-    if !set_account_fields(&txn, &user_id, &[("email_verified", true.into())]).await? {
+    let mut tx = AccountTx::begin(&st.db, user_model(st), &st.changes, Actor::system("verifyEmail")).await?;
+    let user_id = one_time::consume(&tx.txn, token, Kind::EmailVerification).await?;
+    if !tx.set_account_fields(&user_id, &[("email_verified", true.into())]).await? {
         return Err(one_time::invalid_token());
     }
-    txn.commit().await?;
+    tx.commit().await?;
     Ok(())
 }
 

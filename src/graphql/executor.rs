@@ -14,6 +14,7 @@ use super::document;
 use super::render;
 use crate::app::AppState;
 use crate::auth::{Caller, ClientIp};
+use crate::changes::{Actor, ChangeSet};
 use crate::error::{ApiError, ErrorCode};
 use crate::model::Operation;
 use crate::sql::SqlCtx;
@@ -263,7 +264,12 @@ impl Executor {
             let bound = &bound[i];
             async move {
                 match (&roots[i], bound) {
-                    (PlanRoot::Field { compiled: Ok(c), .. }, Ok(b)) => c.run(&st.pool, b, &st.ir.models).await,
+                    (PlanRoot::Field { compiled: Ok(c), .. }, Ok(b)) => {
+                        let mut set = ChangeSet::new(Actor::of(caller));
+                        let answer = c.run(&st.pool, b, &st.ir.models, Some((&st.changes, &mut set))).await;
+                        st.changes.publish(set);
+                        answer
+                    }
                     (_, Err(e)) => Err(e.clone()),
                     _ => Ok(None),
                 }

@@ -6,8 +6,9 @@ use super::list::PageLimits;
 use super::params::{BindEnv, Slot, Stmt, bind_all, finish};
 use super::select::{Reader, RootRows, Sel};
 use super::shape::Out;
-use super::write::Diagnosis;
+use super::write::{Diagnosis, WriteImage};
 use super::{SqlCtx, errors};
+use crate::changes::{ChangeOp, ChangeSet, Pipeline};
 use crate::db::Pool;
 use crate::db::pool::Rows;
 use crate::error::{ApiError, ApiResult};
@@ -42,6 +43,9 @@ pub struct Compiled {
     /// What the statement's rows hold.
     pub rows: RootRows,
     pub out: Out,
+    /// Writes: where the change's row images are, and (SQLite updates) the statement that reads
+    /// the row as it was.
+    pub image: Option<(WriteImage, Option<Stmt>)>,
 }
 
 /// Compiles root field `sel` of `kind` on `model` for the caller of `cx`.
@@ -49,22 +53,31 @@ pub fn compile(cx: &SqlCtx, limits: PageLimits, model: &Model, kind: RootKind, s
     let reader = Reader { cx, limits };
     let fields: Vec<&Sel> = sel.children.iter().collect();
     let backend = cx.backend;
-    let (main, rows, out, then_delete, diagnosis, id_slot) = match kind {
+    let (main, rows, out, then_delete, diagnosis, id_slot, image) = match kind {
         RootKind::Single => {
             let id = sel.arg("id", cx);
             let (sql, rows, row) = reader.by_id(model, id.source(), &fields)?;
-            (sql, rows, Out::Row(row), None, None, None)
+            (sql, rows, Out::Row(row), None, None, None, None)
         }
         RootKind::List => {
             let (sql, rows, page) = reader.list(model, sel)?;
-            (sql, rows, Out::Page(page), None, None, None)
+            (sql, rows, Out::Page(page), None, None, None, None)
         }
         RootKind::Write(op) => {
             let id = (op != Operation::Create).then(|| sel.arg("id", cx));
             let input = (op != Operation::Delete).then(|| sel.arg("input", cx));
             let w = super::write::compile(&reader, model, op, id.as_ref(), input.as_ref(), &fields)?;
             let diagnosis = Some((finish(&w.diagnosis.sql, backend), w.diagnosis));
-            (w.main, w.rows, Out::Row(w.out), w.then_delete.map(|d| finish(&d, backend)), diagnosis, w.id_slot)
+            let read_before = w.image.read_before.as_ref().map(|r| finish(r, backend));
+            (
+                w.main,
+                w.rows,
+                Out::Row(w.out),
+                w.then_delete.map(|d| finish(&d, backend)),
+                diagnosis,
+                w.id_slot,
+                Some((w.image, read_before)),
+            )
         }
     };
     Ok(Compiled {
@@ -77,6 +90,7 @@ pub fn compile(cx: &SqlCtx, limits: PageLimits, model: &Model, kind: RootKind, s
         id_slot,
         rows,
         out,
+        image,
     })
 }
 
@@ -101,6 +115,7 @@ pub fn compile_by_id(
         id_slot: None,
         rows,
         out: Out::Row(row),
+        image: None,
     })
 }
 
@@ -112,12 +127,20 @@ impl Compiled {
     }
 
     /// Runs the statement with the values `bound` (see [`bind`](Self::bind)); the answer as
-    /// JSON, or `None` (a row that does not exist or that the caller may not read). A write that
+    /// JSON, or `None` (a row that does not exist or that the caller may not read). A write
+    /// records its change in `changes` (published after commit by [`Pipeline`]); a write that
     /// wrote nothing is an error saying why.
-    pub async fn run(&self, pool: &Pool, bound: &[Value], models: &[Model]) -> ApiResult<Option<Json>> {
-        let rows = match &self.then_delete {
-            None => pool.fetch_rows(&self.main.sql, self.main.values(bound)).await,
-            Some(delete) => self.read_then_delete(pool, delete, bound).await,
+    pub async fn run(
+        &self,
+        pool: &Pool,
+        bound: &[Value],
+        models: &[Model],
+        changes: Option<(&Pipeline, &mut ChangeSet)>,
+    ) -> ApiResult<Option<Json>> {
+        let rows = match (&self.image, changes) {
+            (Some(image), Some((pipeline, set))) => self.write(pool, bound, image, pipeline, set).await,
+            (Some(_), None) => return Err(ApiError::internal("a write outside the change pipeline")),
+            (None, _) => pool.fetch_rows(&self.main.sql, self.main.values(bound)).await,
         };
         let rows = match rows {
             Ok(r) => r,
@@ -146,25 +169,75 @@ impl Compiled {
         }
     }
 
-    /// SQLite: read the row as it is, then delete it, in one transaction.
-    async fn read_then_delete(&self, pool: &Pool, delete: &Stmt, bound: &[Value]) -> Result<Rows, sea_orm::DbErr> {
+    /// A write: its statements (in one transaction when there are several, or when a consumer
+    /// works inside it), the change recorded in `set` and the consumers' statements run before
+    /// commit. The caller publishes `set` after.
+    async fn write(
+        &self,
+        pool: &Pool,
+        bound: &[Value],
+        (image, read_before): &(WriteImage, Option<Stmt>),
+        pipeline: &Pipeline,
+        set: &mut ChangeSet,
+    ) -> Result<Rows, sea_orm::DbErr> {
         let mut lease = pool.acquire().await?;
-        lease.begin().await?;
+        let transaction =
+            read_before.is_some() || self.then_delete.is_some() || pipeline.needs_transaction(&self.model);
+        if transaction {
+            lease.begin().await?;
+        }
+        let mut recorded = ChangeSet::new(set.actor.clone());
         let result = async {
+            let before = match read_before {
+                Some(read) => {
+                    let rows = lease.fetch_rows(&read.sql, read.values(bound)).await?;
+                    if rows.is_empty() { None } else { Some(super::rows::row_image(&rows, 0, &image.columns, 0)) }
+                }
+                None => None,
+            };
             let rows = lease.fetch_rows(&self.main.sql, self.main.values(bound)).await?;
-            if !rows.is_empty() {
+            if rows.is_empty() {
+                return Ok(rows);
+            }
+            if let Some(delete) = &self.then_delete {
                 lease.fetch_rows(&delete.sql, delete.values(bound)).await?;
+            }
+            let img = |at: Option<usize>| at.map(|at| super::rows::row_image(&rows, 0, &image.columns, at)).transpose();
+            let images = (|| -> ApiResult<_> {
+                let before = match before {
+                    Some(b) => Some(b?),
+                    None => img(image.before)?,
+                };
+                Ok((before, img(image.after)?))
+            })();
+            let (before, after) = images.map_err(|e| sea_orm::DbErr::Custom(e.message))?;
+            let op = match self.kind {
+                RootKind::Write(op) => ChangeOp::of(op).expect("a write's operation"),
+                _ => unreachable!("only writes have images"),
+            };
+            let row_id = after.as_ref().or(before.as_ref()).and_then(|r| r.get("id")).and_then(|v| v.as_str());
+            let row_id = row_id.unwrap_or_default().to_string();
+            recorded.record(&self.model, op, &row_id, before, after);
+            if transaction {
+                for s in pipeline.in_transaction(&recorded, pool.backend()) {
+                    lease.fetch_rows(&s.sql, s.values).await?;
+                }
             }
             Ok(rows)
         }
         .await;
         match result {
-            Ok(row) => {
-                lease.commit().await?;
-                Ok(row)
+            Ok(rows) => {
+                if transaction {
+                    lease.commit().await?;
+                }
+                set.changes.append(&mut recorded.changes);
+                Ok(rows)
             }
             Err(e) => {
-                lease.rollback().await.ok();
+                if transaction {
+                    lease.rollback().await.ok();
+                }
                 Err(e)
             }
         }

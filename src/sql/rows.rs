@@ -147,3 +147,43 @@ fn sqlite_value(row: &sea_orm::sqlx::sqlite::SqliteRow, i: usize, c: &ColumnSpec
     }
     .unwrap_or(Json::Null))
 }
+
+/// Row `i` of `rows` from column `at` on: the columns `cols` (every scalar column of a model,
+/// see [`super::columns`]) as a change's row image.
+pub fn row_image(
+    rows: &crate::db::pool::Rows,
+    i: usize,
+    cols: &[ColumnSpec],
+    at: usize,
+) -> ApiResult<crate::changes::RowImage> {
+    use crate::db::pool::Rows;
+    let mut image = serde_json::Map::with_capacity(cols.len());
+    for (j, c) in cols.iter().enumerate() {
+        let v = match rows {
+            Rows::Postgres(r) => pg_value(&r[i], at + j, c)?,
+            Rows::Sqlite(r) => sqlite_value(&r[i], at + j, c)?,
+        };
+        image.insert(c.key.clone(), v);
+    }
+    Ok(image)
+}
+
+/// Row `id` of `model` as a change's row image, read through sea-orm (inside a writer's
+/// transaction); `None` when there is no such row.
+pub async fn read_image<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    model: &crate::model::Model,
+    id: &str,
+) -> ApiResult<Option<crate::changes::RowImage>> {
+    use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+    let cols = super::columns(model);
+    let mut q = Query::select();
+    q.from(Alias::new(&model.table));
+    for c in &cols {
+        q.expr_as(Expr::col(Alias::new(&c.column)), Alias::new(&c.column));
+    }
+    q.and_where(Expr::col(Alias::new("id")).eq(id.to_string()));
+    let backend = db.get_database_backend();
+    let Some(row) = db.query_one(&q).await? else { return Ok(None) };
+    Ok(Some(decode(&row, &cols, backend)?.values))
+}

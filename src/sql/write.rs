@@ -44,6 +44,22 @@ pub struct CompiledWrite {
     pub id_slot: Option<usize>,
     /// What the statement's row holds.
     pub rows: RootRows,
+    /// Where the change's row images are (after the answer's columns).
+    pub image: WriteImage,
+}
+
+/// The written row's images for the change pipeline: every scalar column of the model, after the
+/// answer's columns in the statement's row.
+#[derive(Debug, Clone)]
+pub struct WriteImage {
+    pub columns: Vec<ColumnSpec>,
+    /// The first column of the row as written (create, update).
+    pub after: Option<usize>,
+    /// The first column of the row as it was (update on PostgreSQL, delete).
+    pub before: Option<usize>,
+    /// SQLite updates: the row as it was, read first in the write's transaction (its columns
+    /// from 0). SQLite's RETURNING cannot see the row before the update.
+    pub read_before: Option<String>,
 }
 
 #[derive(Debug)]
@@ -156,6 +172,12 @@ pub fn compile(
     };
     let as_text = |json: &str| text::as_text(cx.backend, json);
     let array = |items: &[String]| text::array(cx.backend, items);
+    let image_columns = columns(model);
+    let image_of = |alias: &str| -> String {
+        image_columns.iter().map(|c| column(alias, &c.column)).collect::<Vec<_>>().join(", ")
+    };
+    let width = |rows: &RootRows| rows.columns.len() + rows.relations;
+    let pg = cx.backend == sea_orm::DatabaseBackend::Postgres;
 
     let compiled = match op {
         Operation::Create => {
@@ -170,20 +192,26 @@ pub fn compile(
             let main = if g.is_none() && r.is_none() {
                 let vals: Vec<&str> = values.iter().map(|(_, v)| v.as_str()).collect();
                 format!(
-                    "INSERT INTO {} ({}) VALUES ({}) RETURNING {}",
+                    "INSERT INTO {} ({}) VALUES ({}) RETURNING {row}, {}",
                     ident(table),
                     names.join(", "),
                     vals.join(", "),
-                    row
+                    image_of(table)
                 )
             } else {
                 format!(
-                    "INSERT INTO {} ({}) SELECT * FROM {new_row}{} RETURNING {}",
+                    "INSERT INTO {} ({}) SELECT * FROM {new_row}{} RETURNING {row}, {}",
                     ident(table),
                     names.join(", "),
                     where_clause([g.clone(), r]),
-                    row
+                    image_of(table)
                 )
+            };
+            let image = WriteImage {
+                columns: image_columns.clone(),
+                after: Some(width(&rows)),
+                before: None,
+                read_before: None,
             };
             let diag = format!("SELECT {} FROM {new_row}", as_text(&array(&[flag(g), flag(readable(NEW)?)])));
             CompiledWrite {
@@ -193,6 +221,7 @@ pub fn compile(
                 out: reader.out_row(model, &shape, fields)?,
                 id_slot,
                 rows,
+                image,
             }
         }
         Operation::Update => {
@@ -213,6 +242,13 @@ pub fn compile(
                 };
                 new_values.push(format!("{value} AS {}", ident(&spec.column)));
             }
+            if pg {
+                // The row as it was, beside the row as it will be: the update's FROM reads it
+                // from the statement's snapshot.
+                for (i, spec) in image_columns.iter().enumerate() {
+                    new_values.push(format!("{} AS {}", column(&o, &spec.column), ident(&format!("__o{i}"))));
+                }
+            }
             set.push(format!("{} = {now}", ident("updated_at")));
             let new_row = format!(
                 "(SELECT {} FROM {} AS {} WHERE {} = {id}) AS {}",
@@ -226,13 +262,28 @@ pub fn compile(
             let r = if must_read { readable(NEW)? } else { None };
             let (row, rows, shape) = returning(table)?;
             let link = Some(format!("{} = {}", column(table, "id"), column(NEW, "id")));
+            let n = image_columns.len();
+            let (before, read_before) = if pg {
+                let old: Vec<String> = (0..n).map(|i| column(NEW, &format!("__o{i}"))).collect();
+                (format!(", {}", old.join(", ")), None)
+            } else {
+                let read =
+                    format!("SELECT {} FROM {}{}", image_of(table), ident(table), where_clause([link_id(table, &id)]));
+                (String::new(), Some(read))
+            };
             let main = format!(
-                "UPDATE {} SET {} FROM {new_row}{} RETURNING {}",
+                "UPDATE {} SET {} FROM {new_row}{} RETURNING {row}, {}{before}",
                 ident(table),
                 set.join(", "),
                 where_clause([link.clone(), g_old.clone(), g_new.clone(), r]),
-                row
+                image_of(table)
             );
+            let image = WriteImage {
+                columns: image_columns.clone(),
+                after: Some(width(&rows)),
+                before: pg.then(|| width(&rows) + n),
+                read_before,
+            };
             let flags = [flag(readable(table)?), flag(g_old), flag(g_new), flag(readable(NEW)?)];
             let diag =
                 format!("SELECT {} FROM {}, {new_row}{}", as_text(&array(&flags)), ident(table), where_clause([link]));
@@ -243,6 +294,7 @@ pub fn compile(
                 out: reader.out_row(model, &shape, fields)?,
                 id_slot,
                 rows,
+                image,
             }
         }
         Operation::Delete => {
@@ -260,8 +312,19 @@ pub fn compile(
                 let g = guard(&x)?;
                 let r = if must_read { readable(&x)? } else { None };
                 let (row, rows, shape) = returning(&x)?;
-                let main =
-                    format!("SELECT {} FROM {} AS {}{}", row, ident(table), ident(&x), where_clause([by_id(&x), g, r]));
+                let main = format!(
+                    "SELECT {row}, {} FROM {} AS {}{}",
+                    image_of(&x),
+                    ident(table),
+                    ident(&x),
+                    where_clause([by_id(&x), g, r])
+                );
+                let image = WriteImage {
+                    columns: image_columns.clone(),
+                    after: None,
+                    before: Some(width(&rows)),
+                    read_before: None,
+                };
                 let then = format!("DELETE FROM {}{}", ident(table), where_clause([by_id(table)]));
                 CompiledWrite {
                     main,
@@ -270,11 +333,22 @@ pub fn compile(
                     out: reader.out_row(model, &shape, fields)?,
                     id_slot,
                     rows,
+                    image,
                 }
             } else {
                 let (row, rows, shape) = returning(table)?;
-                let main =
-                    format!("DELETE FROM {}{} RETURNING {}", ident(table), where_clause([by_id(table), g, r]), row);
+                let main = format!(
+                    "DELETE FROM {}{} RETURNING {row}, {}",
+                    ident(table),
+                    where_clause([by_id(table), g, r]),
+                    image_of(table)
+                );
+                let image = WriteImage {
+                    columns: image_columns.clone(),
+                    after: None,
+                    before: Some(width(&rows)),
+                    read_before: None,
+                };
                 CompiledWrite {
                     main,
                     then_delete: None,
@@ -282,12 +356,18 @@ pub fn compile(
                     out: reader.out_row(model, &shape, fields)?,
                     id_slot,
                     rows,
+                    image,
                 }
             }
         }
         Operation::Read => return Err(ApiError::internal("a read is not a write")),
     };
     Ok(compiled)
+}
+
+/// `alias.id = <id>`.
+fn link_id(alias: &str, id: &str) -> Option<String> {
+    Some(format!("{} = {id}", column(alias, "id")))
 }
 
 /// One written field: its key (`title`, `authorId`) and where its value comes from.

@@ -3,6 +3,7 @@
 
 mod auth;
 mod auth_email;
+mod changes;
 mod cli;
 mod common;
 mod compiler;
