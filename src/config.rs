@@ -103,6 +103,8 @@ pub struct FileConfig {
     pub max_query_depth: Option<usize>,
     pub max_query_complexity: Option<usize>,
     pub max_body_bytes: Option<usize>,
+    pub max_aliases: Option<usize>,
+    pub max_batch_size: Option<usize>,
     pub jwt_secret: Option<String>,
     pub access_token_ttl_secs: Option<u64>,
     pub refresh_token_ttl_secs: Option<u64>,
@@ -144,6 +146,11 @@ pub struct Config {
     pub max_query_complexity: usize,
     /// Maximum request body in bytes (default 1 MiB for JSON requests).
     pub max_body_bytes: usize,
+    /// Maximum aliased fields in one document (default 30): each alias of a root field is a
+    /// root query of its own.
+    pub max_aliases: usize,
+    /// Maximum operations in one batched HTTP request (default 10).
+    pub max_batch_size: usize,
     /// JWT signing secret; when `None`, one is generated into the data directory.
     pub jwt_secret: Option<String>,
     /// Lifetime of access tokens (default 900 s).
@@ -165,7 +172,7 @@ pub struct Config {
     /// Take the client IP from `X-Forwarded-For` (behind a trusted proxy; default false).
     pub trust_proxy: bool,
     /// Browser origins allowed to call the API (CORS), e.g. `http://localhost:5173`; `*` for any.
-    /// Empty (the default): same origin only.
+    /// Empty (the default): any origin, without credentials.
     pub cors_origins: Vec<String>,
 }
 
@@ -216,6 +223,8 @@ impl Config {
                 .or(file.max_query_complexity)
                 .unwrap_or(2000),
             max_body_bytes: env_parse("FERROBASE_MAX_BODY_BYTES")?.or(file.max_body_bytes).unwrap_or(1 << 20),
+            max_aliases: env_parse("FERROBASE_MAX_ALIASES")?.or(file.max_aliases).unwrap_or(30),
+            max_batch_size: env_parse("FERROBASE_MAX_BATCH_SIZE")?.or(file.max_batch_size).unwrap_or(10),
             jwt_secret: env_string("FERROBASE_JWT_SECRET").or(file.jwt_secret),
             access_token_ttl_secs: env_parse("FERROBASE_ACCESS_TOKEN_TTL_SECS")?
                 .or(file.access_token_ttl_secs)

@@ -129,3 +129,20 @@ pub fn from_field(f: async_graphql::SelectionField<'_>) -> Result<Sel, crate::er
         pos: async_graphql::Pos::default(),
     })
 }
+
+/// The aliased fields of a document (operations and fragments), for the alias limit: each alias
+/// of a root field is a root query of its own.
+pub fn alias_count(doc: &ExecutableDocument) -> usize {
+    fn count(set: &SelectionSet) -> usize {
+        set.items
+            .iter()
+            .map(|s| match &s.node {
+                Selection::Field(f) => usize::from(f.node.alias.is_some()) + count(&f.node.selection_set.node),
+                Selection::InlineFragment(i) => count(&i.node.selection_set.node),
+                Selection::FragmentSpread(_) => 0,
+            })
+            .sum()
+    }
+    let operations: usize = doc.operations.iter().map(|(_, op)| count(&op.node.selection_set.node)).sum();
+    operations + doc.fragments.values().map(|f| count(&f.node.selection_set.node)).sum::<usize>()
+}

@@ -60,6 +60,8 @@ pub struct PlanStats {
 /// A parsed document and the plans compiled for it.
 struct Document {
     doc: ExecutableDocument,
+    /// Aliased fields in it (see [`document::alias_count`]).
+    aliases: usize,
     plans: Mutex<HashMap<PlanKey, Vec<Arc<Plan>>>>,
 }
 
@@ -117,6 +119,13 @@ impl Executor {
         let Some(doc) = self.document(&request.query) else {
             return self.fallback(request, None, caller, ip).await;
         };
+        let max_aliases = self.state.config.max_aliases;
+        if doc.aliases > max_aliases {
+            let message =
+                format!("the query has {} aliases; at most {max_aliases} are allowed (max_aliases)", doc.aliases);
+            let e: async_graphql::Error = ApiError::bad_input(message).into();
+            return Response::from_errors(vec![e.into_server_error(Pos::default())]);
+        }
         let Some(op) = document::operation(&doc.doc, request.operation_name.as_deref()) else {
             return self.fallback(request, Some(&doc), caller, ip).await;
         };
@@ -192,8 +201,9 @@ impl Executor {
         if let Some(d) = self.docs.lock().expect("document lock").get(query) {
             return Some(d.clone());
         }
+        let parsed = async_graphql::parser::parse_query(query).ok()?;
         let doc =
-            Arc::new(Document { doc: async_graphql::parser::parse_query(query).ok()?, plans: Default::default() });
+            Arc::new(Document { aliases: document::alias_count(&parsed), doc: parsed, plans: Default::default() });
         if query.len() <= MAX_QUERY_BYTES {
             let mut docs = self.docs.lock().expect("document lock");
             if docs.len() >= MAX_DOCUMENTS {

@@ -9,6 +9,7 @@ pub mod executor;
 mod filters;
 mod inputs;
 mod objects;
+pub mod params;
 mod profile;
 pub mod render;
 mod resolvers;

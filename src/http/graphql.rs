@@ -5,8 +5,9 @@
 use super::HttpState;
 use crate::auth::{Caller, ClientIp};
 use crate::error::{ApiError, ErrorCode};
+use crate::graphql::params::Body as Operations;
 use async_graphql::parser::types::OperationType;
-use async_graphql::{BatchRequest, BatchResponse, Request, Response, ServerError};
+use async_graphql::{Request, Response, ServerError};
 use axum::body::{Body, to_bytes};
 use axum::extract::ConnectInfo;
 use axum::extract::{RawQuery, State};
@@ -43,32 +44,28 @@ pub async fn post(
             );
         }
     };
-    let batch: BatchRequest = match serde_json::from_slice(&bytes) {
+    // A body that is not JSON, or whose parameters are of the wrong kind, is not a GraphQL
+    // request at all: 400 whatever the client accepts.
+    let body = match crate::graphql::params::body(&bytes, s.app.state.config.max_batch_size) {
         Ok(b) => b,
-        Err(e) => {
-            return error_response(
-                modern,
-                StatusCode::BAD_REQUEST,
-                ApiError::bad_input(format!("invalid GraphQL request body: {e}")),
-            );
-        }
+        Err(e) => return error_response(modern, StatusCode::BAD_REQUEST, e),
     };
     let caller = match caller(&s, &headers) {
         Ok(c) => c,
         Err(e) => return error_response(modern, StatusCode::UNAUTHORIZED, e),
     };
     let ip = client_ip(&s, &headers, peer);
-    match batch {
-        BatchRequest::Single(r) => {
-            let (response, request_error) = execute(&s, r, caller, ip).await;
-            respond(modern, request_error, BatchResponse::Single(response))
+    match body {
+        Operations::Single(r) => {
+            let response = execute(&s, *r, caller, ip).await;
+            respond(modern, vec![response], false)
         }
-        BatchRequest::Batch(rs) => {
+        Operations::Batch(rs) => {
             let mut out = Vec::with_capacity(rs.len());
             for r in rs {
-                out.push(execute(&s, r, caller.clone(), ip).await.0);
+                out.push(execute(&s, r, caller.clone(), ip).await);
             }
-            respond(modern, false, BatchResponse::Batch(out))
+            respond(modern, out, true)
         }
     }
 }
@@ -80,15 +77,9 @@ pub async fn get(
     RawQuery(query): RawQuery,
 ) -> axum::response::Response {
     let modern = accepts_graphql_response(&headers);
-    let request = match async_graphql::http::parse_query_string(query.as_deref().unwrap_or("")) {
+    let request = match get_request(query.as_deref().unwrap_or("")) {
         Ok(r) => r,
-        Err(e) => {
-            return error_response(
-                modern,
-                StatusCode::BAD_REQUEST,
-                ApiError::bad_input(format!("invalid GraphQL GET request: {e}")),
-            );
-        }
+        Err(e) => return error_response(modern, StatusCode::BAD_REQUEST, e),
     };
     if s.app.executor.operation_type(&request).is_some_and(|t| t != OperationType::Query) {
         let mut resp = error_response(
@@ -104,8 +95,23 @@ pub async fn get(
         Err(e) => return error_response(modern, StatusCode::UNAUTHORIZED, e),
     };
     let ip = client_ip(&s, &headers, peer);
-    let (response, request_error) = execute(&s, request, caller, ip).await;
-    respond(modern, request_error, BatchResponse::Single(response))
+    let response = execute(&s, request, caller, ip).await;
+    respond(modern, vec![response], false)
+}
+
+/// `?query=...&variables=<JSON>&operationName=...&extensions=<JSON>` as a request.
+fn get_request(query_string: &str) -> Result<Request, ApiError> {
+    let mut o = serde_json::Map::new();
+    for (k, v) in form_urlencoded::parse(query_string.as_bytes()) {
+        let value = match &*k {
+            "query" | "operationName" => serde_json::Value::String(v.into_owned()),
+            "variables" | "extensions" => serde_json::from_str(&v)
+                .map_err(|_| ApiError::invalid_field(&k, format!("\"{k}\" must be a JSON object")))?,
+            _ => continue,
+        };
+        o.insert(k.into_owned(), value);
+    }
+    crate::graphql::params::request(serde_json::Value::Object(o))
 }
 
 /// The client's address: the peer, or behind a trusted proxy the first `X-Forwarded-For` entry.
@@ -125,25 +131,50 @@ fn caller(s: &HttpState, headers: &HeaderMap) -> Result<Caller, ApiError> {
     Caller::from_authorization(auth, &s.app.state.service_key, &s.app.state.jwt)
 }
 
-/// Executes one request; also says whether it failed as a whole before execution (a syntax,
-/// validation or limit error).
-async fn execute(s: &HttpState, request: Request, caller: Caller, ip: ClientIp) -> (Response, bool) {
+/// Executes one request.
+async fn execute(s: &HttpState, request: Request, caller: Caller, ip: ClientIp) -> Response {
     let r = s.app.executor.execute(request, caller, Some(ip)).await;
     s.metrics.graphql_requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     if !r.errors.is_empty() {
         s.metrics.graphql_errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
-    let request_error = crate::graphql::executor::request_failed(&r);
-    (r, request_error)
+    r
 }
 
 fn accepts_graphql_response(headers: &HeaderMap) -> bool {
     headers.get_all(header::ACCEPT).iter().filter_map(|v| v.to_str().ok()).any(|v| v.contains(GRAPHQL_RESPONSE))
 }
 
-fn respond(modern: bool, request_error: bool, response: BatchResponse) -> axum::response::Response {
-    let status = if modern && request_error { StatusCode::BAD_REQUEST } else { StatusCode::OK };
-    let body = serde_json::to_vec(&response).expect("responses serialize");
+/// The responses as a body (a JSON array for a batch). A response that failed before execution
+/// (a syntax, validation or limit error) has no `data` entry, as the GraphQL spec says, and
+/// under `application/graphql-response+json` a single one is a 400.
+fn respond(modern: bool, responses: Vec<Response>, batch: bool) -> axum::response::Response {
+    let mut request_error = false;
+    let mut bodies: Vec<Vec<u8>> = Vec::with_capacity(responses.len());
+    for r in &responses {
+        if crate::graphql::executor::request_failed(r) {
+            request_error = true;
+            let errors = serde_json::json!({ "errors": r.errors });
+            bodies.push(serde_json::to_vec(&errors).expect("errors serialize"));
+        } else {
+            bodies.push(serde_json::to_vec(r).expect("responses serialize"));
+        }
+    }
+    let body = if batch {
+        let mut out = Vec::with_capacity(bodies.iter().map(|b| b.len() + 1).sum::<usize>() + 2);
+        out.push(b'[');
+        for (i, b) in bodies.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(b);
+        }
+        out.push(b']');
+        out
+    } else {
+        bodies.pop().unwrap_or_default()
+    };
+    let status = if modern && request_error && !batch { StatusCode::BAD_REQUEST } else { StatusCode::OK };
     with_type(modern, status, body)
 }
 
@@ -155,20 +186,7 @@ fn error_response(modern: bool, status: StatusCode, e: ApiError) -> axum::respon
         o.remove("locations");
     }
     let body = serde_json::to_vec(&serde_json::json!({ "errors": [err_json] })).expect("errors serialize");
-    // Legacy `application/json` clients get 200 for GraphQL-level errors, except for limits
-    // and authentication, which every client should see in the status too.
-    let status = if modern
-        || matches!(
-            status,
-            StatusCode::PAYLOAD_TOO_LARGE
-                | StatusCode::UNAUTHORIZED
-                | StatusCode::METHOD_NOT_ALLOWED
-                | StatusCode::UNSUPPORTED_MEDIA_TYPE
-        ) {
-        status
-    } else {
-        StatusCode::OK
-    };
+    // These errors are about the HTTP request, not GraphQL: every client sees them in the status.
     with_type(modern, status, body)
 }
 

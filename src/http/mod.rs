@@ -26,32 +26,26 @@ pub fn router(app: App) -> Router {
         .route("/healthz", get(health))
         .route("/metrics", get(metrics::render))
         .with_state(state);
-    match cors {
-        Some(layer) => router.layer(layer),
-        None => router,
-    }
+    router.layer(cors)
 }
 
-/// The CORS policy for the configured origins (`None`: same origin only). Credentials travel
-/// in the Authorization header, never in cookies, so `*` is safe to offer.
-fn cors(origins: &[String]) -> Option<tower_http::cors::CorsLayer> {
+/// The CORS policy: with no allowlist configured, any origin may call the API, without
+/// credentials (tokens travel in the `Authorization` header, never in cookies, so a page on
+/// another origin can only act with a token it was given), as PocketBase and Supabase allow: a
+/// front-end on another local port works on the first try. A configured list narrows it.
+fn cors(origins: &[String]) -> tower_http::cors::CorsLayer {
     use axum::http::{HeaderValue, Method, header};
     use tower_http::cors::{AllowOrigin, CorsLayer};
-    if origins.is_empty() {
-        return None;
-    }
-    let allow = if origins.iter().any(|o| o == "*") {
+    let allow = if origins.is_empty() || origins.iter().any(|o| o == "*") {
         AllowOrigin::any()
     } else {
         AllowOrigin::list(origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()))
     };
-    Some(
-        CorsLayer::new()
-            .allow_origin(allow)
-            .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
-            .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
-            .max_age(std::time::Duration::from_secs(600)),
-    )
+    CorsLayer::new()
+        .allow_origin(allow)
+        .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
+        .max_age(std::time::Duration::from_secs(600))
 }
 
 async fn health() -> &'static str {

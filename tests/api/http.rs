@@ -174,3 +174,116 @@ async fn cors_allows_only_configured_origins() {
     assert_eq!(r.headers()["access-control-allow-origin"], "http://localhost:5173");
     s.finish().await;
 }
+
+#[tokio::test]
+async fn cors_with_no_allowlist_lets_any_origin_call_without_credentials() {
+    let s = TestServer::start(ferrobase::testing::TestBackend::Sqlite, BLOG).await;
+    let ok = s
+        .client
+        .request(reqwest::Method::OPTIONS, format!("{}/graphql", s.url))
+        .header("origin", "http://localhost:3000")
+        .header("access-control-request-method", "POST")
+        .header("access-control-request-headers", "authorization,content-type")
+        .send()
+        .await
+        .unwrap();
+    assert!(ok.status().is_success(), "a preflight succeeds: {}", ok.status());
+    assert_eq!(ok.headers()["access-control-allow-origin"], "*");
+    assert!(ok.headers().get("access-control-allow-credentials").is_none(), "never with credentials");
+    let r = s
+        .client
+        .post(format!("{}/graphql", s.url))
+        .header("origin", "http://localhost:3000")
+        .json(&json!({ "query": "{ posts { totalCount } }" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["access-control-allow-origin"], "*");
+    s.finish().await;
+}
+
+/// POSTs a raw body with `accept`; the status and the JSON answer.
+async fn post_raw(s: &TestServer, accept: &str, body: &str) -> (u16, Value) {
+    let r = s
+        .client
+        .post(format!("{}/graphql", s.url))
+        .header("content-type", "application/json")
+        .header("accept", accept)
+        .bearer_auth(&s.key)
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn malformed_requests_are_400_for_every_client_and_name_what_is_wrong() {
+    let s = TestServer::start_with(ferrobase::testing::TestBackend::Sqlite, BLOG, |c| c.max_batch_size = 3).await;
+    for accept in ["application/json", "application/graphql-response+json"] {
+        let (status, body) = post_raw(&s, accept, "{\"query\": ").await;
+        assert_eq!(status, 400, "{accept}: {body}");
+        assert_eq!(error_code(&body), "BAD_USER_INPUT");
+        let msg = body["errors"][0]["message"].as_str().unwrap();
+        assert!(msg.starts_with("the request body is not valid JSON"), "{msg}");
+        assert!(body.get("data").is_none());
+        for (bad, field) in [
+            (r#"{"query": 1}"#, "query"),
+            (r#"{"query": "{ posts { totalCount } }", "variables": "{}"}"#, "variables"),
+            (r#"{"query": "{ posts { totalCount } }", "operationName": ["x"]}"#, "operationName"),
+            (r#"{"query": "{ posts { totalCount } }", "extensions": 1}"#, "extensions"),
+            (r#"{}"#, "query"),
+        ] {
+            let (status, body) = post_raw(&s, accept, bad).await;
+            assert_eq!(status, 400, "{accept} {bad}: {body}");
+            assert_eq!(body["errors"][0]["extensions"]["field"], field, "{bad}: {body}");
+        }
+        // Batches: at most max_batch_size operations.
+        let four = serde_json::to_string(&vec![json!({"query": "{ posts { totalCount } }"}); 4]).unwrap();
+        let (status, body) = post_raw(&s, accept, &four).await;
+        assert_eq!(status, 400, "{body}");
+        assert!(body["errors"][0]["message"].as_str().unwrap().contains("at most 3"), "{body}");
+        let three = serde_json::to_string(&vec![json!({"query": "{ posts { totalCount } }"}); 3]).unwrap();
+        let (status, body) = post_raw(&s, accept, &three).await;
+        assert_eq!((status, body.as_array().map(Vec::len)), (200, Some(3)), "{body}");
+        // A document that does not parse or validate: no `data` entry.
+        for doc in ["{ posts { ", "{ nope }"] {
+            let (status, body) = post_raw(&s, accept, &json!({ "query": doc }).to_string()).await;
+            let expected = if accept == "application/json" { 200 } else { 400 };
+            assert_eq!(status, expected, "{accept} {doc}: {body}");
+            assert!(body.get("data").is_none(), "{accept} {doc}: {body}");
+            assert_eq!(error_code(&body), "BAD_USER_INPUT");
+        }
+    }
+    // GET: variables that are not JSON.
+    let r = s
+        .client
+        .get(format!("{}/graphql", s.url))
+        .query(&[("query", "{ posts { totalCount } }"), ("variables", "{nope")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["errors"][0]["extensions"]["field"], "variables", "{body}");
+    s.finish().await;
+}
+
+#[tokio::test]
+async fn aliases_are_limited() {
+    let s = TestServer::start_with(ferrobase::testing::TestBackend::Sqlite, BLOG, |c| c.max_aliases = 3).await;
+    let aliased = |n: usize| {
+        let fields: Vec<String> = (0..n).map(|i| format!("a{i}: posts {{ totalCount }}")).collect();
+        format!("{{ {} }}", fields.join(" "))
+    };
+    let r = s.gql(&aliased(3), json!({})).await;
+    assert_eq!(r["data"]["a2"]["totalCount"], 0, "{r}");
+    let r = s.gql(&aliased(4), json!({})).await;
+    assert_eq!(error_code(&r), "BAD_USER_INPUT");
+    assert!(r["errors"][0]["message"].as_str().unwrap().contains("at most 3"), "{r}");
+    assert!(r.get("data").is_none(), "{r}");
+    // Aliases inside fragments count too.
+    let q = "{ ...F } fragment F on Query { a: posts { totalCount } b: posts { totalCount } c: categories { totalCount } d: categories { totalCount } }";
+    assert_eq!(error_code(&s.gql(q, json!({})).await), "BAD_USER_INPUT");
+    s.finish().await;
+}
