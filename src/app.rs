@@ -32,6 +32,10 @@ pub struct AppState {
     pub changes: Arc<crate::changes::Pipeline>,
     /// Committed changes, fanned out in this process (a consumer of `changes`).
     pub bus: Arc<crate::changes::Bus>,
+    /// Wakes the job worker when a request queues a job.
+    pub jobs: Arc<crate::jobs::Queue>,
+    /// Counts of the background workers.
+    pub workers: Arc<crate::workers::WorkerStats>,
 }
 
 impl AppState {
@@ -127,6 +131,8 @@ pub async fn prepare(config: Config) -> anyhow::Result<App> {
         auth_limits,
         changes,
         bus,
+        jobs: Default::default(),
+        workers: Default::default(),
     });
     let schema = crate::graphql::build(state.clone()).context("cannot build the GraphQL schema")?;
     Ok(App { executor: Arc::new(crate::graphql::Executor::new(state.clone(), schema)), state })

@@ -13,6 +13,7 @@ mod m0001_users_sessions;
 mod m0002_schema_history;
 mod m0003_claims_auth_tokens;
 mod m0004_users_created_at;
+mod m0005_jobs;
 pub mod types;
 
 /// Table recording each applied migration of the model tables (see `ferrobase::ddl`).
@@ -20,6 +21,9 @@ pub const SCHEMA_HISTORY_TABLE: &str = "ferrobase_schema_migrations";
 
 /// Table in which sea-orm-migration records which system migrations ran.
 pub const SYSTEM_MIGRATIONS_TABLE: &str = "ferrobase_system_migrations";
+
+/// The durable queue of background jobs.
+pub const JOBS_TABLE: &str = "ferrobase_jobs";
 
 /// The built-in `users` table.
 pub const USERS_TABLE: &str = "users";
@@ -50,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0002_schema_history::Migration),
             Box::new(m0003_claims_auth_tokens::Migration),
             Box::new(m0004_users_created_at::Migration),
+            Box::new(m0005_jobs::Migration),
         ]
     }
 

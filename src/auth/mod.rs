@@ -13,7 +13,7 @@ mod users;
 
 pub use account_tx::{AccountTx, create_user};
 pub use service_key::{JWT_SECRET_FILE, SERVICE_KEY_FILE, load_or_create_secret, load_or_create_service_key};
-pub use users::{Account, AccountKey, NewUser, find_account, json_value};
+pub use users::{Account, AccountKey, NewUser, find_account, json_value, normalize_email};
 
 use crate::error::{ApiError, ApiResult};
 use subtle::ConstantTimeEq;

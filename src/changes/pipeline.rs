@@ -40,8 +40,6 @@ pub trait Consumer: Send + Sync {
 pub struct PipelineStats {
     /// Changes published after commit.
     pub published: AtomicU64,
-    /// Writes whose change set was dropped because the transaction did not commit.
-    pub discarded: AtomicU64,
 }
 
 /// The registered consumers; shared by every writer.
@@ -99,13 +97,6 @@ impl Pipeline {
         }
     }
 
-    /// A transaction that did not commit: its changes are dropped (counted, never published).
-    pub fn discard(&self, set: ChangeSet) {
-        if !set.changes.is_empty() {
-            self.stats.discarded.fetch_add(1, Ordering::Relaxed);
-        }
-    }
-
     /// Runs the consumers' in-transaction statements for `set` on a sea-orm transaction, commits
     /// it, and publishes the changes (for writers that use sea-orm: the auth API, the CLI).
     pub async fn commit_orm(&self, txn: sea_orm::DatabaseTransaction, set: ChangeSet) -> Result<(), sea_orm::DbErr> {
@@ -114,15 +105,9 @@ impl Pipeline {
         for s in self.in_transaction(&set, backend) {
             txn.execute_raw(sea_orm::Statement::from_sql_and_values(backend, s.sql.to_string(), s.values)).await?;
         }
-        match txn.commit().await {
-            Ok(()) => {
-                self.publish(set);
-                Ok(())
-            }
-            Err(e) => {
-                self.discard(set);
-                Err(e)
-            }
-        }
+        // A failed commit drops the set: nothing is published for it.
+        txn.commit().await?;
+        self.publish(set);
+        Ok(())
     }
 }

@@ -3,8 +3,9 @@
 //! ([`crate::auth::one_time`]) and point at `{public_url}/reset-password?token=…` and
 //! `{public_url}/verify-email?token=…`.
 //!
-//! Emails are sent in the background: the request never waits on the SMTP server, and a failed
-//! send is logged. `requestPasswordReset` answers `true` whatever the email, and does the same
+//! Emails are sent by a background worker from the durable job queue (`jobs`): the request
+//! never waits on the SMTP server, a failed send is retried with backoff, and a restart loses
+//! nothing. `requestPasswordReset` answers `true` whatever the email, and does the same
 //! work on the request path whether or not the account exists, so neither the answer nor its
 //! timing tells which emails have accounts.
 
@@ -13,10 +14,9 @@ use crate::auth::one_time::{self, Kind};
 use crate::auth::{AccountKey, AccountTx, find_account, password, sessions};
 use crate::changes::Actor;
 use crate::error::{ApiError, ApiResult};
-use crate::mail::{Email, password_reset_email, verification_email};
+use crate::mail::{password_reset_email, verification_email};
 use async_graphql::Value;
 use async_graphql::dynamic::{Field, FieldFuture, InputValue, Object, TypeRef};
-use std::sync::Arc;
 
 use super::auth_api::user_model;
 use super::context::{caller, state, string_arg};
@@ -29,40 +29,45 @@ fn link(st: &AppState, path: &str, token: &str) -> String {
     format!("{}/{path}?token={token}", st.config.public_url.trim_end_matches('/'))
 }
 
-/// Sends `email` without making the request wait; a failure is logged.
-fn send_in_background(st: &AppState, user_id: String, email: Email) {
-    let mailer = st.mailer.clone();
-    tokio::spawn(async move {
-        let subject = email.subject.clone();
-        if let Err(e) = mailer.send(email).await {
-            tracing::error!(
-                target: "ferrobase::mail",
-                user_id = %user_id,
-                subject = %subject,
-                "cannot send an email: {e:#}"
-            );
-        }
-    });
+/// The job kind of account emails (see `jobs`): `{"template": "password_reset", "email": ...}`
+/// or `{"template": "verify_email", "user_id": ...}`.
+pub const ACCOUNT_EMAIL_JOB: &str = "account_email";
+
+/// Queues an account email; a worker sends it after the answer (and again after a failure).
+async fn queue_email(st: &AppState, payload: serde_json::Value) -> ApiResult<()> {
+    crate::jobs::enqueue(&st.db, ACCOUNT_EMAIL_JOB, &payload, st.config.job_max_attempts).await?;
+    st.jobs.wake();
+    Ok(())
 }
 
-async fn request_password_reset(st: &Arc<AppState>, email: &str) -> ApiResult<()> {
-    let account = find_account(&st.db, AccountKey::Email(email)).await?;
-    // Generated (random bytes and hash) whether or not the account exists.
-    let token = one_time::generate();
+/// Does an account-email job: issues the one-time token and sends the email. An account that
+/// does not exist (any more), is disabled or (for verification) is already verified gets none.
+pub async fn send_account_email(st: &AppState, payload: &serde_json::Value) -> anyhow::Result<()> {
+    let field = |k: &str| payload.get(k).and_then(|v| v.as_str()).unwrap_or_default();
+    let (key, kind) = match field("template") {
+        "password_reset" => (AccountKey::Email(field("email")), Kind::PasswordReset),
+        "verify_email" => (AccountKey::Id(field("user_id")), Kind::EmailVerification),
+        other => anyhow::bail!("unknown account email {other:?}"),
+    };
+    let account = find_account(&st.db, key).await.map_err(|e| anyhow::anyhow!(e.message))?;
     let Some(account) = account.filter(|a| !a.disabled) else { return Ok(()) };
-    // Storing the token and sending the email happen after the answer, so a known email does
-    // not take measurably longer than an unknown one.
-    let st = st.clone();
-    tokio::spawn(async move {
-        let kind = Kind::PasswordReset;
-        if let Err(e) = one_time::store(&st.db, &account.id, kind, kind.default_ttl(), &token.hash).await {
-            tracing::error!(user_id = %account.id, "cannot store a password-reset token: {}", e.message);
-            return;
-        }
-        let email = password_reset_email(&account.email, &link(&st, "reset-password", &token.token));
-        send_in_background(&st, account.id, email);
-    });
-    Ok(())
+    if kind == Kind::EmailVerification && account.email_verified {
+        return Ok(());
+    }
+    let token =
+        one_time::issue(&st.db, &account.id, kind, kind.default_ttl()).await.map_err(|e| anyhow::anyhow!(e.message))?;
+    let email = match kind {
+        Kind::PasswordReset => password_reset_email(&account.email, &link(st, "reset-password", &token)),
+        Kind::EmailVerification => verification_email(&account.email, &link(st, "verify-email", &token)),
+    };
+    st.mailer.send(email).await
+}
+
+async fn request_password_reset(st: &AppState, email: &str) -> ApiResult<()> {
+    // The same work for every email, known or not (one queued job; the worker looks the account
+    // up), so neither the answer nor its timing tells which emails have accounts.
+    queue_email(st, serde_json::json!({ "template": "password_reset", "email": crate::auth::normalize_email(email) }))
+        .await
 }
 
 async fn reset_password(st: &AppState, token: &str, new: String) -> ApiResult<()> {
@@ -91,10 +96,7 @@ async fn request_email_verification(st: &AppState, user_id: &str) -> ApiResult<(
     if account.email_verified {
         return Ok(());
     }
-    let email = account.email;
-    let kind = Kind::EmailVerification;
-    let token = one_time::issue(&st.db, user_id, kind, kind.default_ttl()).await?;
-    send_in_background(st, user_id.to_string(), verification_email(&email, &link(st, "verify-email", &token)));
+    queue_email(st, serde_json::json!({ "template": "verify_email", "user_id": user_id })).await?;
     Ok(())
 }
 

@@ -15,6 +15,7 @@ pub mod render;
 mod resolvers;
 mod scalars;
 
+pub use auth_email::{ACCOUNT_EMAIL_JOB, send_account_email};
 pub use executor::{DryRun, Executor};
 
 use crate::app::AppState;

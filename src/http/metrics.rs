@@ -15,37 +15,45 @@ pub struct HttpMetrics {
 
 pub async fn render(State(s): State<HttpState>) -> impl IntoResponse {
     let m = &s.metrics;
-    let stats = &s.app.executor.stats;
-    let body = format!(
-        "# HELP ferrobase_graphql_requests_total GraphQL operations executed.\n\
-         # TYPE ferrobase_graphql_requests_total counter\n\
-         ferrobase_graphql_requests_total {}\n\
-         # HELP ferrobase_graphql_errors_total GraphQL operations that returned errors.\n\
-         # TYPE ferrobase_graphql_errors_total counter\n\
-         ferrobase_graphql_errors_total {}\n\
-         # HELP ferrobase_sql_statements_total SQL statements run against the database.\n\
-         # TYPE ferrobase_sql_statements_total counter\n\
-         ferrobase_sql_statements_total {}\n\
-         # HELP ferrobase_plans_compiled_total GraphQL operations compiled into SQL plans (first of their kind).\n\
-         # TYPE ferrobase_plans_compiled_total counter\n\
-         ferrobase_plans_compiled_total {}\n\
-         # HELP ferrobase_plan_cache_hits_total Operations that ran a cached plan (no parsing, validation or SQL building).\n\
-         # TYPE ferrobase_plan_cache_hits_total counter\n\
-         ferrobase_plan_cache_hits_total {}\n\
-         # HELP ferrobase_graphql_executor_fallback_total Operations run by the general GraphQL executor.\n\
-         # TYPE ferrobase_graphql_executor_fallback_total counter\n\
-         ferrobase_graphql_executor_fallback_total {}\n\
-         # HELP ferrobase_info Build information.\n\
-         # TYPE ferrobase_info gauge\n\
-         ferrobase_info{{version=\"{}\",backend=\"{:?}\"}} 1\n",
-        m.graphql_requests.load(Ordering::Relaxed),
-        m.graphql_errors.load(Ordering::Relaxed),
-        s.app.state.statement_count(),
-        stats.compiled.load(Ordering::Relaxed),
-        stats.reused.load(Ordering::Relaxed),
-        stats.fallback.load(Ordering::Relaxed),
+    let st = &s.app.state;
+    let plans = &s.app.executor.stats;
+    let load = |c: &AtomicU64| c.load(Ordering::Relaxed);
+    let mut body = String::with_capacity(4096);
+    for (name, help, value) in [
+        ("ferrobase_graphql_requests_total", "GraphQL operations executed.", load(&m.graphql_requests)),
+        ("ferrobase_graphql_errors_total", "GraphQL operations that returned errors.", load(&m.graphql_errors)),
+        ("ferrobase_sql_statements_total", "SQL statements run against the database.", st.statement_count()),
+        (
+            "ferrobase_plans_compiled_total",
+            "GraphQL operations compiled into SQL plans (first of their kind).",
+            load(&plans.compiled),
+        ),
+        (
+            "ferrobase_plan_cache_hits_total",
+            "Operations that ran a cached plan (no parsing, validation or SQL building).",
+            load(&plans.reused),
+        ),
+        (
+            "ferrobase_graphql_executor_fallback_total",
+            "Operations run by the general GraphQL executor.",
+            load(&plans.fallback),
+        ),
+        ("ferrobase_changes_published_total", "Row changes published after commit.", load(&st.changes.stats.published)),
+        ("ferrobase_jobs_done_total", "Background jobs done.", load(&st.workers.jobs_done)),
+        ("ferrobase_jobs_retried_total", "Failed job attempts that will be retried.", load(&st.workers.jobs_retried)),
+        ("ferrobase_jobs_failed_total", "Jobs kept as failed after their last attempt.", load(&st.workers.jobs_failed)),
+        (
+            "ferrobase_worker_restarts_total",
+            "Background workers restarted after an error or a panic.",
+            load(&st.workers.restarts),
+        ),
+    ] {
+        body.push_str(&format!("# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}\n"));
+    }
+    body.push_str(&format!(
+        "# HELP ferrobase_info Build information.\n# TYPE ferrobase_info gauge\nferrobase_info{{version=\"{}\",backend=\"{:?}\"}} 1\n",
         env!("CARGO_PKG_VERSION"),
-        s.app.state.backend(),
-    );
+        st.backend(),
+    ));
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
 }

@@ -52,11 +52,24 @@ async fn health() -> &'static str {
     "ok"
 }
 
-/// Serves until Ctrl-C / SIGTERM, then drains in-flight requests.
+/// Serves until Ctrl-C / SIGTERM, with the background workers beside it; then drains in-flight
+/// requests and lets the workers finish what they hold.
 pub async fn serve(app: App, listener: tokio::net::TcpListener) -> std::io::Result<()> {
-    axum::serve(listener, router(app).into_make_service_with_connect_info::<std::net::SocketAddr>())
+    let (stop, shutdown) = tokio::sync::watch::channel(false);
+    // Dropping the set (this future cancelled) stops the workers too.
+    let mut workers = tokio::task::JoinSet::new();
+    crate::workers::start(&app.state, &mut workers, shutdown);
+    let served = axum::serve(listener, router(app).into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
+        .await;
+    let _ = stop.send(true);
+    if tokio::time::timeout(std::time::Duration::from_secs(30), async { while workers.join_next().await.is_some() {} })
         .await
+        .is_err()
+    {
+        tracing::warn!("background workers did not stop within 30 s");
+    }
+    served
 }
 
 async fn shutdown_signal() {

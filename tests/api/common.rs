@@ -36,6 +36,22 @@ impl TestServer {
         let schema_dir = dir.path().join("schema");
         std::fs::create_dir_all(&schema_dir).expect("schema dir");
         std::fs::write(schema_dir.join("app.graphql"), sdl).expect("write schema");
+        Self::launch(dir, db, configure).await
+    }
+
+    /// Kills the server (as a crash would: nothing drains) and starts a new one on the same data
+    /// directory and database, after `configure`.
+    pub async fn crash_and_restart(self, configure: impl FnOnce(&mut Config)) -> TestServer {
+        let TestServer { _dir: dir, db, task, state, .. } = self;
+        task.abort();
+        let _ = task.await;
+        state.db.clone().close().await.ok();
+        Self::launch(dir, db, configure).await
+    }
+
+    async fn launch(dir: tempfile::TempDir, db: TestDb, configure: impl FnOnce(&mut Config)) -> TestServer {
+        let backend = db.backend;
+        let schema_dir = dir.path().join("schema");
         let mut config = Config::for_dirs(&dir.path().join("data"), &schema_dir, Some(db.url.clone()));
         configure(&mut config);
         let app = app::prepare(config).await.expect("server starts");

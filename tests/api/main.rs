@@ -12,6 +12,7 @@ mod filters;
 mod http;
 mod injection;
 mod introspection;
+mod jobs;
 mod mail;
 mod nplus1;
 mod pagination;
