@@ -50,10 +50,11 @@ impl AppState {
     }
 }
 
-/// A ready server: state and the executor of its API.
+/// A ready server: state, the executor of its API, and realtime delivery.
 pub struct App {
     pub state: Arc<AppState>,
     pub executor: Arc<crate::graphql::Executor>,
+    pub realtime: Arc<crate::realtime::Realtime>,
 }
 
 /// Schema problems that stop the server, printed `file:line:column: message`.
@@ -135,5 +136,9 @@ pub async fn prepare(config: Config) -> anyhow::Result<App> {
         workers: Default::default(),
     });
     let schema = crate::graphql::build(state.clone()).context("cannot build the GraphQL schema")?;
-    Ok(App { executor: Arc::new(crate::graphql::Executor::new(state.clone(), schema)), state })
+    Ok(App {
+        executor: Arc::new(crate::graphql::Executor::new(state.clone(), schema)),
+        realtime: crate::realtime::Realtime::new(state.clone()),
+        state,
+    })
 }

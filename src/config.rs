@@ -106,6 +106,7 @@ pub struct FileConfig {
     pub max_aliases: Option<usize>,
     pub max_batch_size: Option<usize>,
     pub job_max_attempts: Option<i32>,
+    pub max_subscriptions_per_socket: Option<usize>,
     pub jwt_secret: Option<String>,
     pub access_token_ttl_secs: Option<u64>,
     pub refresh_token_ttl_secs: Option<u64>,
@@ -154,6 +155,8 @@ pub struct Config {
     pub max_batch_size: usize,
     /// Attempts of a background job (an email) before it is kept as failed (default 10).
     pub job_max_attempts: i32,
+    /// Subscriptions one WebSocket may hold at once (default 100).
+    pub max_subscriptions_per_socket: usize,
     /// JWT signing secret; when `None`, one is generated into the data directory.
     pub jwt_secret: Option<String>,
     /// Lifetime of access tokens (default 900 s).
@@ -228,6 +231,9 @@ impl Config {
             max_body_bytes: env_parse("FERROBASE_MAX_BODY_BYTES")?.or(file.max_body_bytes).unwrap_or(1 << 20),
             max_aliases: env_parse("FERROBASE_MAX_ALIASES")?.or(file.max_aliases).unwrap_or(30),
             max_batch_size: env_parse("FERROBASE_MAX_BATCH_SIZE")?.or(file.max_batch_size).unwrap_or(10),
+            max_subscriptions_per_socket: env_parse("FERROBASE_MAX_SUBSCRIPTIONS_PER_SOCKET")?
+                .or(file.max_subscriptions_per_socket)
+                .unwrap_or(100),
             job_max_attempts: env_parse("FERROBASE_JOB_MAX_ATTEMPTS")?
                 .or(file.job_max_attempts)
                 .unwrap_or(crate::jobs::DEFAULT_MAX_ATTEMPTS)

@@ -15,6 +15,7 @@ pub mod http;
 pub mod jobs;
 pub mod mail;
 pub mod model;
+pub mod realtime;
 pub mod sql;
 pub mod testing;
 pub mod workers;

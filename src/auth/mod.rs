@@ -41,6 +41,9 @@ pub struct CallerUser {
     pub claims: serde_json::Map<String, serde_json::Value>,
     /// The session family the token belongs to.
     pub session: Option<String>,
+    /// When the access token expires (Unix seconds): a WebSocket authenticated with it is
+    /// closed then.
+    pub expires_at: Option<i64>,
 }
 
 impl Caller {
@@ -59,7 +62,13 @@ impl Caller {
             return Ok(Caller::Admin);
         }
         let claims = jwt.verify(token).ok_or_else(|| ApiError::unauthenticated("invalid or expired token"))?;
-        Ok(Caller::User(CallerUser { id: claims.sub, roles: claims.roles, claims: claims.extra, session: claims.sid }))
+        Ok(Caller::User(CallerUser {
+            id: claims.sub,
+            roles: claims.roles,
+            claims: claims.extra,
+            session: claims.sid,
+            expires_at: Some(claims.exp),
+        }))
     }
 
     /// The service key, or a user holding the `admin` role.

@@ -109,6 +109,7 @@ async fn account_payload(st: &AppState, account: &Account, issued: Issued, sel: 
         roles: account.roles.clone(),
         claims: account.claims.clone(),
         session: Some(issued.family_id.clone()),
+        expires_at: Some(exp),
     });
     let user =
         read_row(st, &me, user_model(st), &account.id, &user_selection(sel)).await?.ok_or_else(invalid_credentials)?;

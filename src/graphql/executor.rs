@@ -14,10 +14,11 @@ use super::document;
 use super::render;
 use crate::app::AppState;
 use crate::auth::{Caller, ClientIp};
-use crate::changes::{Actor, ChangeSet};
+use crate::changes::{Actor, ChangeOp, ChangeSet};
 use crate::error::{ApiError, ErrorCode};
 use crate::model::Operation;
 use crate::sql::SqlCtx;
+use crate::sql::event::EventPlan;
 use crate::sql::input::{Dep, InputEnv, shape};
 use crate::sql::params::BindEnv;
 use crate::sql::root::{Compiled, RootKind};
@@ -42,6 +43,8 @@ pub struct Executor {
     schema: async_graphql::dynamic::Schema,
     /// Root field name → (model, what it does).
     roots: HashMap<String, (String, RootKind)>,
+    /// Subscription field name → (model, the change it follows).
+    subscription_roots: HashMap<String, (String, ChangeOp)>,
     docs: Mutex<HashMap<Arc<str>, Arc<Document>>>,
     pub stats: PlanStats,
 }
@@ -60,6 +63,8 @@ pub struct PlanStats {
 /// A parsed document and the plans compiled for it.
 struct Document {
     doc: ExecutableDocument,
+    /// Subscription plans compiled for it.
+    subscriptions: Mutex<HashMap<PlanKey, Vec<Arc<SubscriptionPlan>>>>,
     /// Aliased fields in it (see [`document::alias_count`]).
     aliases: usize,
     plans: Mutex<HashMap<PlanKey, Vec<Arc<Plan>>>>,
@@ -90,7 +95,14 @@ enum PlanRoot {
 impl Executor {
     pub fn new(state: Arc<AppState>, schema: async_graphql::dynamic::Schema) -> Executor {
         let mut roots = HashMap::new();
+        let mut subscription_roots = HashMap::new();
         for m in state.ir.user_models() {
+            let base = crate::model::naming::lower_first(&m.name);
+            for (suffix, op) in
+                [("Created", ChangeOp::Create), ("Updated", ChangeOp::Update), ("Deleted", ChangeOp::Delete)]
+            {
+                subscription_roots.insert(format!("{base}{suffix}"), (m.name.clone(), op));
+            }
             roots.insert(m.single.clone(), (m.name.clone(), RootKind::Single));
             roots.insert(m.plural.clone(), (m.name.clone(), RootKind::List));
             for op in [Operation::Create, Operation::Update, Operation::Delete] {
@@ -100,7 +112,14 @@ impl Executor {
                 roots.insert(name, (m.name.clone(), RootKind::Write(op)));
             }
         }
-        Executor { state, schema, roots, docs: Mutex::new(HashMap::new()), stats: PlanStats::default() }
+        Executor {
+            state,
+            schema,
+            roots,
+            subscription_roots,
+            docs: Mutex::new(HashMap::new()),
+            stats: PlanStats::default(),
+        }
     }
 
     pub fn state(&self) -> &Arc<AppState> {
@@ -175,6 +194,87 @@ impl Executor {
         }
     }
 
+    /// Prepares a subscription operation for `caller`: parsed, limited, validated (the first of
+    /// its kind), compiled for multiplexed delivery (see `sql::event`), and the caller's own
+    /// values bound. An error is the response to send instead.
+    pub async fn subscribe(&self, request: &Request, caller: &Caller) -> Result<Subscribed, Vec<ServerError>> {
+        let Some(doc) = self.document(&request.query) else {
+            // Does not parse: async-graphql says why.
+            return Err(with_codes(self.schema.execute(Request::new(request.query.clone())).await).errors);
+        };
+        let max_aliases = self.state.config.max_aliases;
+        if doc.aliases > max_aliases {
+            let message =
+                format!("the query has {} aliases; at most {max_aliases} are allowed (max_aliases)", doc.aliases);
+            return Err(request_error(ApiError::bad_input(message)));
+        }
+        let op = document::operation(&doc.doc, request.operation_name.as_deref())
+            .filter(|op| op.ty == OperationType::Subscription)
+            .ok_or_else(|| request_error(ApiError::bad_input("the request names no subscription operation")))?;
+        let vars = document::effective_variables(op, &request.variables);
+        let key = PlanKey { operation: request.operation_name.clone(), shape: shape(&vars), profile: profile(caller) };
+        let cached = doc
+            .subscriptions
+            .lock()
+            .expect("plan lock")
+            .get(&key)
+            .and_then(|plans| plans.iter().find(|p| p.deps.iter().all(|d| d.holds(&vars))).cloned());
+        let plan = match cached {
+            Some(p) => p,
+            None => {
+                // First of its kind: validated by async-graphql (which then says it does not run
+                // subscriptions itself: that answer means the document is valid).
+                let mut dry = Request::new(request.query.clone()).variables(request.variables.clone());
+                dry.operation_name = request.operation_name.clone();
+                dry.set_parsed_query(doc.doc.clone());
+                let r = self.schema.execute(dry.data(DryRun).data(caller.clone())).await;
+                if r.errors.iter().any(|e| !e.message.starts_with("Subscriptions are not supported")) {
+                    return Err(with_codes(r).errors);
+                }
+                let plan = Arc::new(self.subscription_plan(&doc.doc, op, &vars, caller)?);
+                let mut plans = doc.subscriptions.lock().expect("plan lock");
+                if plans.len() >= MAX_PLANS {
+                    plans.clear();
+                }
+                plans.entry(key).or_default().push(plan.clone());
+                plan
+            }
+        };
+        let env = BindEnv::new(&vars, caller, &self.state.ir, self.state.backend());
+        let values = plan.plan.subscriber(&env).map_err(|e| field_error(e, &plan.key, plan.pos))?;
+        Ok(Subscribed { plan, values })
+    }
+
+    fn subscription_plan(
+        &self,
+        doc: &ExecutableDocument,
+        op: &async_graphql::parser::types::OperationDefinition,
+        vars: &Variables,
+        caller: &Caller,
+    ) -> Result<SubscriptionPlan, Vec<ServerError>> {
+        let sels = document::roots(doc, op, vars);
+        let [sel] = sels.as_slice() else {
+            return Err(request_error(ApiError::bad_input("a subscription selects exactly one root field")));
+        };
+        let Some((model, change)) = self.subscription_roots.get(&sel.name) else {
+            return Err(request_error(ApiError::bad_input(format!("{} is not a subscription field", sel.name))));
+        };
+        let st = &self.state;
+        let model = st.ir.model(model).expect("subscription roots name declared models");
+        let env = InputEnv::new(vars.clone());
+        let cx = SqlCtx::for_caller(&st.ir, st.backend(), &env, caller);
+        let plan =
+            crate::sql::event::compile(&cx, st.limits(), model, sel).map_err(|e| field_error(e, &sel.key, sel.pos))?;
+        Ok(SubscriptionPlan {
+            model: model.name.clone(),
+            change: *change,
+            key: sel.key.clone(),
+            pos: sel.pos,
+            plan,
+            deps: env.deps(),
+        })
+    }
+
     /// The statements a request runs, with its values bound: for an operation the executor
     /// compiles (`None` for one it hands to async-graphql, or that does not compile). For tools
     /// that look at or replay the SQL (the benchmarks run it straight through the driver).
@@ -202,8 +302,12 @@ impl Executor {
             return Some(d.clone());
         }
         let parsed = async_graphql::parser::parse_query(query).ok()?;
-        let doc =
-            Arc::new(Document { aliases: document::alias_count(&parsed), doc: parsed, plans: Default::default() });
+        let doc = Arc::new(Document {
+            aliases: document::alias_count(&parsed),
+            doc: parsed,
+            plans: Default::default(),
+            subscriptions: Default::default(),
+        });
         if query.len() <= MAX_QUERY_BYTES {
             let mut docs = self.docs.lock().expect("document lock");
             if docs.len() >= MAX_DOCUMENTS {
@@ -394,6 +498,38 @@ fn profile(caller: &Caller) -> String {
             format!("u:{}|{}", roles.join(","), shape(&claims))
         }
     }
+}
+
+/// A subscription compiled for one kind of subscriber (see [`Executor::subscribe`]).
+pub struct SubscriptionPlan {
+    /// The model and change it follows.
+    pub model: String,
+    pub change: ChangeOp,
+    /// The root field's response key, and where it is in the document.
+    pub key: String,
+    pub pos: Pos,
+    pub plan: EventPlan,
+    deps: Vec<Dep>,
+}
+
+/// A subscriber ready to be registered: its plan, and its own values for the plan's statement.
+pub struct Subscribed {
+    pub plan: Arc<SubscriptionPlan>,
+    pub values: serde_json::Value,
+}
+
+/// One request error.
+fn request_error(e: ApiError) -> Vec<ServerError> {
+    let gql: async_graphql::Error = e.into();
+    vec![gql.into_server_error(Pos::default())]
+}
+
+/// An error at root field `key`.
+fn field_error(e: ApiError, key: &str, pos: Pos) -> Vec<ServerError> {
+    let gql: async_graphql::Error = e.into();
+    let mut err = gql.into_server_error(pos);
+    err.path = vec![PathSegment::Field(key.to_string())];
+    vec![err]
 }
 
 /// Whether a response failed as a whole before execution (a syntax, validation or limit error):

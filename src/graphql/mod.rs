@@ -14,9 +14,10 @@ mod profile;
 pub mod render;
 mod resolvers;
 mod scalars;
+mod subscriptions;
 
 pub use auth_email::{ACCOUNT_EMAIL_JOB, send_account_email};
-pub use executor::{DryRun, Executor};
+pub use executor::{DryRun, Executor, Subscribed, SubscriptionPlan};
 
 use crate::app::AppState;
 use crate::model::{ScalarField, ScalarType};
@@ -36,7 +37,11 @@ pub fn sdl(ir: &crate::model::Schema, cfg: &crate::config::Config) -> Result<Str
 fn builder(ir: &crate::model::Schema, cfg: &crate::config::Config) -> SchemaBuilder {
     let mut query = Object::new("Query").description("Read the app's data.");
     let mut mutation = Object::new("Mutation").description("Change the app's data.");
-    let mut builder = Schema::build("Query", Some("Mutation"), None);
+    let mut subscription = async_graphql::dynamic::Subscription::new("Subscription")
+        .description("Follow the app's data as it changes (over WebSocket at /graphql).");
+    // A schema with no models has nothing to subscribe to (and GraphQL forbids empty types).
+    let subscribable = ir.user_models().next().is_some();
+    let mut builder = Schema::build("Query", Some("Mutation"), subscribable.then_some("Subscription"));
     builder = scalars::register(builder);
     builder = filters::register_shared(builder, ir);
     for e in &ir.enums {
@@ -57,6 +62,7 @@ fn builder(ir: &crate::model::Schema, cfg: &crate::config::Config) -> SchemaBuil
         builder = inputs::register(builder, model);
         query = resolvers::queries(query, model);
         mutation = resolvers::mutations(mutation, model);
+        subscription = subscriptions::fields(subscription, model);
     }
     let user = ir.model("User").expect("the built-in User always exists");
     builder = auth_api::register(builder, user);
@@ -66,6 +72,9 @@ fn builder(ir: &crate::model::Schema, cfg: &crate::config::Config) -> SchemaBuil
     mutation = profile::mutations(mutation, user);
     mutation = auth_email::mutations(mutation);
     builder = builder.register(query).register(mutation);
+    if subscribable {
+        builder = builder.register(subscription);
+    }
     limits(builder, cfg)
 }
 

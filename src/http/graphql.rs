@@ -10,7 +10,7 @@ use async_graphql::parser::types::OperationType;
 use async_graphql::{Request, Response, ServerError};
 use axum::body::{Body, to_bytes};
 use axum::extract::ConnectInfo;
-use axum::extract::{RawQuery, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::IntoResponse;
 use std::net::SocketAddr;
@@ -70,12 +70,22 @@ pub async fn post(
     }
 }
 
+/// `GET /graphql`: a WebSocket upgrade (subscriptions, see `ws`) or a query in the URL.
 pub async fn get(
     State(s): State<HttpState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
+    request: axum::extract::Request,
 ) -> axum::response::Response {
+    let (mut parts, _) = request.into_parts();
+    let headers = parts.headers.clone();
+    if super::ws::is_upgrade(&headers) {
+        use axum::extract::FromRequestParts;
+        return match axum::extract::ws::WebSocketUpgrade::from_request_parts(&mut parts, &s).await {
+            Ok(ws) => super::ws::upgrade(s, ws, &headers),
+            Err(rejection) => rejection.into_response(),
+        };
+    }
+    let query = parts.uri.query().map(str::to_string);
     let modern = accepts_graphql_response(&headers);
     let request = match get_request(query.as_deref().unwrap_or("")) {
         Ok(r) => r,

@@ -3,6 +3,7 @@
 mod graphql;
 mod metrics;
 mod playground;
+mod ws;
 
 use crate::app::App;
 use axum::Router;
@@ -14,11 +15,13 @@ use std::sync::Arc;
 pub struct HttpState {
     pub app: Arc<App>,
     pub metrics: Arc<metrics::HttpMetrics>,
+    /// `true` once the server is shutting down (WebSockets close).
+    pub shutdown: tokio::sync::watch::Receiver<bool>,
 }
 
-pub fn router(app: App) -> Router {
+pub fn router(app: Arc<App>, shutdown: tokio::sync::watch::Receiver<bool>) -> Router {
     let cors = cors(&app.state.config.cors_origins);
-    let state = HttpState { app: Arc::new(app), metrics: Default::default() };
+    let state = HttpState { app, metrics: Default::default(), shutdown };
     let router = Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/", get(playground::page))
@@ -58,11 +61,17 @@ pub async fn serve(app: App, listener: tokio::net::TcpListener) -> std::io::Resu
     let (stop, shutdown) = tokio::sync::watch::channel(false);
     // Dropping the set (this future cancelled) stops the workers too.
     let mut workers = tokio::task::JoinSet::new();
-    crate::workers::start(&app.state, &mut workers, shutdown);
-    let served = axum::serve(listener, router(app).into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await;
-    let _ = stop.send(true);
+    let app = Arc::new(app);
+    crate::workers::start(&app, &mut workers, shutdown.clone());
+    let signal = async move {
+        shutdown_signal().await;
+        // WebSockets and workers learn of it now; HTTP requests drain.
+        let _ = stop.send(true);
+    };
+    let served =
+        axum::serve(listener, router(app, shutdown).into_make_service_with_connect_info::<std::net::SocketAddr>())
+            .with_graceful_shutdown(signal)
+            .await;
     if tokio::time::timeout(std::time::Duration::from_secs(30), async { while workers.join_next().await.is_some() {} })
         .await
         .is_err()

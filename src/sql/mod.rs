@@ -11,6 +11,7 @@
 pub mod access;
 pub mod cursor;
 pub mod errors;
+pub mod event;
 pub mod filter;
 pub mod input;
 pub mod list;

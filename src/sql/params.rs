@@ -32,6 +32,8 @@ pub enum Source {
     Now,
     /// A new row id (UUIDv7), the same for every slot of a run.
     NewId,
+    /// A column of the changed row a subscription event is about (its image, by field key).
+    Row(String),
 }
 
 /// How a value is checked and typed for its place in the statement.
@@ -68,13 +70,15 @@ pub struct BindEnv<'a> {
     pub caller: &'a Caller,
     pub schema: &'a Schema,
     pub backend: DbBackend,
+    /// The changed row of a subscription event ([`Source::Row`]).
+    pub row: Option<&'a serde_json::Map<String, Json>>,
     now: std::cell::OnceCell<Value>,
     new_id: std::cell::OnceCell<String>,
 }
 
 impl<'a> BindEnv<'a> {
     pub fn new(vars: &'a Variables, caller: &'a Caller, schema: &'a Schema, backend: DbBackend) -> Self {
-        BindEnv { vars, caller, schema, backend, now: Default::default(), new_id: Default::default() }
+        BindEnv { vars, caller, schema, backend, row: None, now: Default::default(), new_id: Default::default() }
     }
 }
 
@@ -104,6 +108,7 @@ impl Slot {
             Source::Var(name, path) => json(lookup(env.vars, name, path).unwrap_or(&ConstValue::Null))?,
             Source::CallerId => env.caller.user().map(|u| Json::String(u.id.clone())).unwrap_or(Json::Null),
             Source::Claim(name) => env.caller.user().and_then(|u| u.claims.get(name).cloned()).unwrap_or(Json::Null),
+            Source::Row(key) => env.row.and_then(|r| r.get(key)).cloned().unwrap_or(Json::Null),
             Source::Now => return Ok(env.now.get_or_init(|| datetime(now(), env.backend)).clone()),
             Source::NewId => {
                 return Ok(Value::String(Some(env.new_id.get_or_init(|| uuid::Uuid::now_v7().to_string()).clone())));

@@ -73,24 +73,7 @@ pub fn root_answer(rows: &crate::db::pool::Rows, shape: &super::select::RootRows
     let mut out = Vec::with_capacity(rows.len());
     let mut total = Json::Null;
     for i in 0..rows.len() {
-        let mut values = Vec::with_capacity(width);
-        for (j, c) in shape.columns.iter().enumerate() {
-            values.push(match rows {
-                Rows::Postgres(r) => pg_value(&r[i], j, c)?,
-                Rows::Sqlite(r) => sqlite_value(&r[i], j, c)?,
-            });
-        }
-        for j in shape.columns.len()..width {
-            let text: Option<String> = match rows {
-                Rows::Postgres(r) => r[i].try_get(j),
-                Rows::Sqlite(r) => r[i].try_get(j),
-            }
-            .map_err(crate::error::ApiError::internal)?;
-            values.push(match text {
-                Some(t) => serde_json::from_str(&t).map_err(crate::error::ApiError::internal)?,
-                None => Json::Null,
-            });
-        }
+        let values = row_values(rows, i, shape)?;
         if shape.total {
             let n: i64 = match rows {
                 Rows::Postgres(r) => r[i].try_get(width),
@@ -106,6 +89,53 @@ pub fn root_answer(rows: &crate::db::pool::Rows, shape: &super::select::RootRows
         out.push(Json::Array(values));
     }
     Ok(if shape.page { Some(Json::Array(vec![Json::Array(out), total])) } else { out.into_iter().next() })
+}
+
+/// A multiplexed event statement's rows (see `sql::event`): each row's answer, as
+/// [`root_answer`] gives one row, with the subscriber's position (the column after the row's).
+pub fn event_answers(rows: &crate::db::pool::Rows, shape: &super::select::RootRows) -> ApiResult<Vec<(usize, Json)>> {
+    use crate::db::pool::Rows;
+    use sea_orm::sqlx::Row as _;
+    let width = shape.columns.len() + shape.relations;
+    (0..rows.len())
+        .map(|i| {
+            let n: i64 = match rows {
+                Rows::Postgres(r) => r[i].try_get(width),
+                Rows::Sqlite(r) => r[i].try_get(width),
+            }
+            .map_err(crate::error::ApiError::internal)?;
+            Ok((
+                usize::try_from(n).map_err(crate::error::ApiError::internal)?,
+                Json::Array(row_values(rows, i, shape)?),
+            ))
+        })
+        .collect()
+}
+
+/// Row `i`'s columns (in API form) and relations (parsed).
+fn row_values(rows: &crate::db::pool::Rows, i: usize, shape: &super::select::RootRows) -> ApiResult<Vec<Json>> {
+    use crate::db::pool::Rows;
+    use sea_orm::sqlx::Row as _;
+    let width = shape.columns.len() + shape.relations;
+    let mut values = Vec::with_capacity(width);
+    for (j, c) in shape.columns.iter().enumerate() {
+        values.push(match rows {
+            Rows::Postgres(r) => pg_value(&r[i], j, c)?,
+            Rows::Sqlite(r) => sqlite_value(&r[i], j, c)?,
+        });
+    }
+    for j in shape.columns.len()..width {
+        let text: Option<String> = match rows {
+            Rows::Postgres(r) => r[i].try_get(j),
+            Rows::Sqlite(r) => r[i].try_get(j),
+        }
+        .map_err(crate::error::ApiError::internal)?;
+        values.push(match text {
+            Some(t) => serde_json::from_str(&t).map_err(crate::error::ApiError::internal)?,
+            None => Json::Null,
+        });
+    }
+    Ok(values)
 }
 
 fn pg_value(row: &sea_orm::sqlx::postgres::PgRow, i: usize, c: &ColumnSpec) -> ApiResult<Json> {

@@ -190,6 +190,37 @@ impl Reader<'_, '_> {
         Ok((items, rows, shape))
     }
 
+    /// A subscription's answer for one changed row of `model`: `SELECT <row> FROM (SELECT <the
+    /// row's image as bound values>) AS x WHERE <readable> AND <filter>`, the selection of `sel`
+    /// and its `filter` argument as in lists. The row source is the image
+    /// ([`super::params::Source::Row`]), so a deleted row is checked as it was. Returns the
+    /// select items, the rest of the statement (`FROM …`), the row shape and the answer's shape.
+    pub fn event_row(&self, model: &Model, sel: &Sel) -> ApiResult<(Vec<String>, String, RootRows, OutRow)> {
+        use super::params::{Conv, Source};
+        let cx = self.cx;
+        let x = cx.alias();
+        let readable = self.root_rows(model, &x)?;
+        let filter = super::filter::filter_condition(cx, model, &x, &sel.arg("filter", cx))?;
+        let fields: Vec<&Sel> = sel.children.iter().collect();
+        let columns = needed_columns(cx, model, &fields, &[]);
+        let (items, rows, shape) = self.root_row_of(model, &x, &fields, columns, false, false)?;
+        let out = self.out_row(model, &shape, &fields)?;
+        let image = super::columns(model)
+            .into_iter()
+            .map(|c| {
+                let v = text::expr(cx, cx.bind(Source::Row(c.key.clone()), Conv::Column(c.clone()))?);
+                Ok(format!("{v} AS {}", ident(&c.column)))
+            })
+            .collect::<ApiResult<Vec<String>>>()?;
+        let rest = format!(
+            "(SELECT {}) AS {}{}",
+            image.join(", "),
+            ident(&x),
+            where_clause([text::condition(cx, readable), text::condition(cx, filter)])
+        );
+        Ok((items, rest, rows, out))
+    }
+
     /// A root list (`posts(...)`): one page of rows with their relations (and `totalCount`),
     /// answered as rows.
     pub fn list(&self, model: &Model, sel: &Sel) -> ApiResult<(String, RootRows, OutPage)> {

@@ -16,14 +16,14 @@ const POLL: Duration = Duration::from_secs(1);
 
 pub async fn run(st: Arc<AppState>, mut shutdown: Shutdown) -> anyhow::Result<()> {
     loop {
-        if *shutdown.borrow() {
+        if super::is_stopping(&shutdown) {
             return Ok(());
         }
         let claimed = jobs::claim(&st.db, BATCH, jobs::LEASE).await.map_err(|e| anyhow::anyhow!(e.message))?;
         if claimed.is_empty() {
             tokio::select! {
                 _ = st.jobs.wait(POLL) => {}
-                _ = shutdown.changed() => {}
+                _ = super::stopped(&mut shutdown) => {}
             }
             continue;
         }

@@ -4,7 +4,6 @@
 
 mod jobs;
 
-use crate::app::AppState;
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -14,6 +13,16 @@ use tokio::task::JoinSet;
 
 /// `true` once the server is shutting down.
 pub type Shutdown = watch::Receiver<bool>;
+
+/// Waits until the server shuts down (or the signal's sender is gone).
+pub async fn stopped(sd: &mut Shutdown) {
+    let _ = sd.wait_for(|stop| *stop).await;
+}
+
+/// Whether the server is shutting down (or the signal's sender is gone).
+pub fn is_stopping(sd: &Shutdown) -> bool {
+    *sd.borrow() || sd.has_changed().is_err()
+}
 
 /// Counts for `/metrics`.
 #[derive(Default)]
@@ -29,9 +38,12 @@ pub struct WorkerStats {
 }
 
 /// Starts every worker into `set` (dropping the set stops them).
-pub fn start(state: &Arc<AppState>, set: &mut JoinSet<()>, shutdown: Shutdown) {
+pub fn start(app: &crate::app::App, set: &mut JoinSet<()>, shutdown: Shutdown) {
+    let state = &app.state;
     let st = state.clone();
-    supervise(set, "jobs", state.workers.clone(), shutdown, move |sd| jobs::run(st.clone(), sd));
+    supervise(set, "jobs", state.workers.clone(), shutdown.clone(), move |sd| jobs::run(st.clone(), sd));
+    let rt = app.realtime.clone();
+    supervise(set, "realtime", state.workers.clone(), shutdown, move |sd| rt.clone().run(sd));
 }
 
 /// Runs `worker` until shutdown, restarting it (after 0.1 s, doubling to 30 s; reset after a
@@ -50,13 +62,13 @@ pub fn supervise<F, Fut>(
         let mut shutdown = shutdown;
         let mut delay = Duration::from_millis(100);
         loop {
-            if *shutdown.borrow() {
+            if is_stopping(&shutdown) {
                 return;
             }
             let started = tokio::time::Instant::now();
             let mut task = AbortOnDrop(tokio::spawn(worker(shutdown.clone())));
             let outcome = (&mut task.0).await;
-            if *shutdown.borrow() {
+            if is_stopping(&shutdown) {
                 return;
             }
             match outcome {
@@ -70,7 +82,7 @@ pub fn supervise<F, Fut>(
             }
             tokio::select! {
                 _ = tokio::time::sleep(delay) => {}
-                _ = shutdown.changed() => {}
+                _ = stopped(&mut shutdown) => {}
             }
             delay = (delay * 2).min(Duration::from_secs(30));
         }

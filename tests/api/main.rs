@@ -16,6 +16,8 @@ mod jobs;
 mod mail;
 mod nplus1;
 mod pagination;
+mod realtime;
 mod rules;
 mod rules_prop;
 mod validation;
+mod ws_client;

@@ -1,0 +1,160 @@
+//! A cohort: the subscribers of one subscription plan, answered together.
+
+use super::RealtimeStats;
+use crate::app::AppState;
+use crate::changes::RowImage;
+use crate::graphql::SubscriptionPlan;
+use crate::graphql::render;
+use crate::sql::params::BindEnv;
+use async_graphql::{PathSegment, Variables};
+use serde_json::Value as Json;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use tokio::sync::mpsc;
+
+/// A message for a socket.
+#[derive(Debug)]
+pub enum Outgoing {
+    /// A subscription's result (`payload`: a GraphQL response as JSON text).
+    Next { op_id: Arc<str>, payload: String },
+}
+
+/// Where a subscriber's deliveries go: its socket's bounded queue.
+#[derive(Clone)]
+pub struct Sink {
+    pub op_id: Arc<str>,
+    pub tx: mpsc::Sender<Outgoing>,
+    /// Set when the queue overflowed: the socket closes as too slow.
+    pub slow: Arc<SlowFlag>,
+}
+
+/// Raised once when a socket's queue is full.
+#[derive(Default)]
+pub struct SlowFlag {
+    raised: AtomicBool,
+    pub notify: tokio::sync::Notify,
+}
+
+impl SlowFlag {
+    fn raise(&self) -> bool {
+        let first = !self.raised.swap(true, Ordering::AcqRel);
+        if first {
+            self.notify.notify_one();
+        }
+        first
+    }
+    pub fn is_raised(&self) -> bool {
+        self.raised.load(Ordering::Acquire)
+    }
+}
+
+/// One subscriber.
+#[derive(Clone)]
+pub struct Member {
+    pub id: u64,
+    /// Its values for the plan's statement (see `sql::event`).
+    pub values: Arc<Json>,
+    pub sink: Sink,
+}
+
+pub(super) struct Cohort {
+    pub plan: Arc<SubscriptionPlan>,
+    members: Mutex<HashMap<u64, Member>>,
+}
+
+impl Cohort {
+    pub fn new(plan: Arc<SubscriptionPlan>) -> Cohort {
+        Cohort { plan, members: Mutex::new(HashMap::new()) }
+    }
+    pub fn add(&self, m: Member) {
+        self.members.lock().expect("members lock").insert(m.id, m);
+    }
+    /// Whether `id` was a member.
+    pub fn remove(&self, id: u64) -> bool {
+        self.members.lock().expect("members lock").remove(&id).is_some()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.members.lock().expect("members lock").is_empty()
+    }
+
+    /// Answers the changed row (`image`) for every member, a statement per [`super::CHUNK`].
+    pub async fn deliver(&self, st: &AppState, stats: &RealtimeStats, image: &RowImage) {
+        let members: Vec<Member> = {
+            let m = self.members.lock().expect("members lock");
+            let mut v: Vec<Member> = m.values().cloned().collect();
+            v.sort_by_key(|m| m.id);
+            v
+        };
+        for chunk in members.chunks(super::CHUNK) {
+            self.deliver_chunk(st, stats, image, chunk).await;
+        }
+    }
+
+    /// One statement for `members`; on failure, halves until the failing member is alone.
+    fn deliver_chunk<'a>(
+        &'a self,
+        st: &'a AppState,
+        stats: &'a RealtimeStats,
+        image: &'a RowImage,
+        members: &'a [Member],
+    ) -> futures_util::future::BoxFuture<'a, ()> {
+        Box::pin(async move {
+            match self.answer(st, stats, image, members).await {
+                Ok(()) => {}
+                Err(e) if members.len() > 1 => {
+                    tracing::warn!("a multiplexed delivery failed ({e}); splitting it");
+                    let (a, b) = members.split_at(members.len() / 2);
+                    self.deliver_chunk(st, stats, image, a).await;
+                    self.deliver_chunk(st, stats, image, b).await;
+                }
+                Err(e) => {
+                    tracing::warn!(subscriber = members[0].id, "a subscription cannot be answered: {e}");
+                }
+            }
+        })
+    }
+
+    async fn answer(
+        &self,
+        st: &AppState,
+        stats: &RealtimeStats,
+        image: &RowImage,
+        members: &[Member],
+    ) -> Result<(), String> {
+        let plan = &self.plan.plan;
+        let vars = Variables::default();
+        let mut env = BindEnv::new(&vars, &crate::auth::Caller::Anonymous, &st.ir, st.backend());
+        env.row = Some(image);
+        let values: Vec<&Json> = members.iter().map(|m| m.values.as_ref()).collect();
+        let bound = plan.values(&values, &env).map_err(|e| e.message)?;
+        stats.statements.fetch_add(1, Ordering::Relaxed);
+        let rows = st.pool.fetch_rows(&plan.stmt.sql, bound).await.map_err(|e| e.to_string())?;
+        let answers = crate::sql::rows::event_answers(&rows, &plan.rows).map_err(|e| e.message)?;
+        let path = [PathSegment::Field(self.plan.key.clone())];
+        let key = serde_json::to_string(&self.plan.key).expect("a key serializes");
+        for (i, json) in answers {
+            let Some(member) = members.get(i) else { continue };
+            let (text, errors) = render::text(&plan.out, Some(&json), &path);
+            let mut payload = format!("{{\"data\":{{{key}:{text}}}");
+            if !errors.is_empty() {
+                payload.push_str(",\"errors\":");
+                payload.push_str(&serde_json::to_string(&errors).expect("errors serialize"));
+            }
+            payload.push('}');
+            let sink = &member.sink;
+            match sink.tx.try_send(Outgoing::Next { op_id: sink.op_id.clone(), payload }) {
+                Ok(()) => {
+                    stats.deliveries.fetch_add(1, Ordering::Relaxed);
+                }
+                Err(mpsc::error::TrySendError::Full(_)) => {
+                    if sink.slow.raise() {
+                        stats.dropped.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+                Err(mpsc::error::TrySendError::Closed(_)) => {}
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,152 @@
+//! Realtime delivery: committed changes (from the change bus) → the subscriptions that follow
+//! them, each subscriber getting only rows its rules let it read, as its rules shape them.
+//!
+//! Subscribers are grouped into cohorts, one per compiled subscription plan (the same document,
+//! variable shape and rule profile: see `graphql::executor::Executor::subscribe`). For one
+//! change, each cohort that follows the change's model and operation runs ONE statement for all
+//! its members (see `sql::event`): statements per event grow with distinct documents, not with
+//! subscribers. Members are sent in chunks of [`CHUNK`]; a statement that fails (which values
+//! checked at subscribe time should prevent) is split in halves until the member it fails for
+//! is found, so one subscriber's rule that cannot be evaluated affects no other.
+//!
+//! Delivery never waits on a client: each socket has a bounded queue, and a subscriber whose
+//! queue is full is dropped (its socket closed with [`SLOW_CLOSE_CODE`]).
+
+mod cohort;
+
+pub use cohort::{Member, Outgoing, Sink, SlowFlag};
+
+use crate::app::AppState;
+use crate::changes::{Change, ChangeOp};
+use crate::graphql::{Subscribed, SubscriptionPlan};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+
+/// Subscribers per statement.
+pub const CHUNK: usize = 5000;
+
+/// Close code of a socket whose client does not keep up with its deliveries.
+pub const SLOW_CLOSE_CODE: u16 = 4008;
+
+/// Counts for `/metrics`.
+#[derive(Default)]
+pub struct RealtimeStats {
+    pub sockets: AtomicI64,
+    pub subscriptions: AtomicI64,
+    /// Messages queued to subscribers.
+    pub deliveries: AtomicU64,
+    /// Subscribers dropped for being too slow.
+    pub dropped: AtomicU64,
+    /// Changes handled.
+    pub events: AtomicU64,
+    /// Statements run for deliveries.
+    pub statements: AtomicU64,
+    /// Changes missed because delivery fell behind the bus.
+    pub missed: AtomicU64,
+}
+
+/// The registry of subscriptions and their delivery.
+pub struct Realtime {
+    state: Arc<AppState>,
+    /// Cohorts by plan (the plan's address).
+    cohorts: Mutex<HashMap<usize, Arc<cohort::Cohort>>>,
+    next_id: AtomicU64,
+    pub stats: RealtimeStats,
+}
+
+/// A live subscription; dropping it unsubscribes.
+pub struct Subscription {
+    realtime: Weak<Realtime>,
+    cohort: usize,
+    id: u64,
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        if let Some(rt) = self.realtime.upgrade() {
+            rt.remove(self.cohort, self.id);
+        }
+    }
+}
+
+impl Realtime {
+    pub fn new(state: Arc<AppState>) -> Arc<Realtime> {
+        Arc::new(Realtime {
+            state,
+            cohorts: Mutex::new(HashMap::new()),
+            next_id: AtomicU64::new(1),
+            stats: RealtimeStats::default(),
+        })
+    }
+
+    /// Registers a prepared subscriber; its deliveries go to `sink` under `sink.op_id`.
+    pub fn add(self: &Arc<Self>, subscribed: Subscribed, sink: Sink) -> Subscription {
+        let key = Arc::as_ptr(&subscribed.plan) as usize;
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let member = Member { id, values: Arc::new(subscribed.values), sink };
+        let mut cohorts = self.cohorts.lock().expect("cohorts lock");
+        let cohort = cohorts.entry(key).or_insert_with(|| Arc::new(cohort::Cohort::new(subscribed.plan.clone())));
+        cohort.add(member);
+        self.stats.subscriptions.fetch_add(1, Ordering::Relaxed);
+        Subscription { realtime: Arc::downgrade(self), cohort: key, id }
+    }
+
+    fn remove(&self, cohort: usize, id: u64) {
+        let mut cohorts = self.cohorts.lock().expect("cohorts lock");
+        if let Some(c) = cohorts.get(&cohort) {
+            if c.remove(id) {
+                self.stats.subscriptions.fetch_sub(1, Ordering::Relaxed);
+            }
+            if c.is_empty() {
+                cohorts.remove(&cohort);
+            }
+        }
+    }
+
+    /// Cohorts following `model`'s `op`.
+    fn following(&self, model: &str, op: ChangeOp) -> Vec<Arc<cohort::Cohort>> {
+        let cohorts = self.cohorts.lock().expect("cohorts lock");
+        cohorts.values().filter(|c| c.plan.model == model && c.plan.change == op).cloned().collect()
+    }
+
+    /// Delivers one committed change to every subscriber that follows it and may read it.
+    pub async fn deliver(&self, change: &Change) {
+        self.stats.events.fetch_add(1, Ordering::Relaxed);
+        let image = match change.op {
+            ChangeOp::Delete => change.before.as_ref(),
+            _ => change.after.as_ref(),
+        };
+        let Some(image) = image else { return };
+        let cohorts = self.following(&change.model, change.op);
+        let runs = cohorts.iter().map(|c| c.deliver(&self.state, &self.stats, image));
+        futures_util::future::join_all(runs).await;
+    }
+
+    /// Delivers changes from the bus until shutdown (a background worker).
+    pub async fn run(self: Arc<Self>, mut shutdown: crate::workers::Shutdown) -> anyhow::Result<()> {
+        use tokio::sync::broadcast::error::RecvError;
+        let mut changes = self.state.bus.subscribe();
+        loop {
+            tokio::select! {
+                received = changes.recv() => match received {
+                    Ok(change) => self.deliver(&change).await,
+                    Err(RecvError::Lagged(n)) => {
+                        self.stats.missed.fetch_add(n, Ordering::Relaxed);
+                        tracing::warn!("realtime delivery fell behind: {n} change(s) not delivered");
+                    }
+                    Err(RecvError::Closed) => return Ok(()),
+                },
+                _ = crate::workers::stopped(&mut shutdown) => return Ok(()),
+            }
+        }
+    }
+
+    /// The plan of a cohort (for tests and tools).
+    pub fn cohort_count(&self) -> usize {
+        self.cohorts.lock().expect("cohorts lock").len()
+    }
+}
+
+/// The plan a subscription runs (re-exported for the transport).
+pub type Plan = SubscriptionPlan;

@@ -1,0 +1,260 @@
+//! Realtime: GraphQL subscriptions over WebSocket, both protocols, both databases.
+
+use crate::common::*;
+use crate::ws_client::{PROTOCOLS, Ws};
+use serde_json::json;
+
+#[tokio::test]
+async fn created_updated_and_deleted_rows_reach_subscribers() {
+    for backend in backends() {
+        for protocol in PROTOCOLS {
+            let s = TestServer::start(backend, BLOG).await;
+            let author = create_user(&s, "ada@example.com").await;
+            let mut ws = Ws::connect(&s.url, protocol, None).await;
+            ws.subscribe("c", "subscription { postCreated { id title status } }", json!({})).await;
+            ws.subscribe(
+                "u",
+                "subscription($f: PostFilter) { postUpdated(filter: $f) { title } }",
+                json!({"f": {"status": {"eq": "PUBLISHED"}}}),
+            )
+            .await;
+            ws.subscribe("d", "subscription { gone: postDeleted { id title } }", json!({})).await;
+            // Subscriptions are registered in order; a query over the socket answers after them.
+            ws.subscribe("q", "{ posts { totalCount } }", json!({})).await;
+            assert_eq!(ws.next_data("q").await["data"]["posts"]["totalCount"], 0);
+            assert_eq!(ws.recv().await["type"], "complete");
+
+            let create = "mutation($i: CreatePostInput!) { createPost(input: $i) { id } }";
+            let id = s.data(create, json!({"i": {"title": "One", "slug": "one", "authorId": author}})).await["createPost"]["id"].as_str().unwrap().to_string();
+            let p = ws.next_data("c").await;
+            assert_eq!(
+                p,
+                json!({"data": {"postCreated": {"id": id, "title": "One", "status": "DRAFT"}}}),
+                "{backend:?} {protocol:?}"
+            );
+
+            let update = "mutation($id: ID!, $i: UpdatePostInput!) { updatePost(id: $id, input: $i) { id } }";
+            s.data(update, json!({"id": id, "i": {"title": "Draft still"}})).await;
+            s.data(update, json!({"id": id, "i": {"title": "Out", "status": "PUBLISHED"}})).await;
+            // The filter kept the first update out: the first result is the second update.
+            assert_eq!(
+                ws.next_data("u").await,
+                json!({"data": {"postUpdated": {"title": "Out"}}}),
+                "{backend:?} {protocol:?}"
+            );
+
+            s.data("mutation($id: ID!) { deletePost(id: $id) { id } }", json!({"id": id})).await;
+            assert_eq!(ws.next_data("d").await, json!({"data": {"gone": {"id": id, "title": "Out"}}}));
+            s.finish().await;
+        }
+    }
+}
+
+const RULES: &str = include_str!("fixtures/rules.graphql");
+
+async fn sign_up(s: &TestServer, email: &str) -> (String, String) {
+    let r = s
+        .gql_as(
+            None,
+            "mutation($e: String!) { signUp(input: {email: $e, password: \"correct horse\"}) { accessToken user { id } } }",
+            json!({ "e": email }),
+        )
+        .await;
+    let p = &r["data"]["signUp"];
+    (
+        p["accessToken"].as_str().unwrap_or_else(|| panic!("{r}")).to_string(),
+        p["user"]["id"].as_str().unwrap().to_string(),
+    )
+}
+
+/// A signed-in token with `roles` for a fresh user.
+async fn user_with_roles(s: &TestServer, email: &str, roles: &[&str]) -> String {
+    let (_, id) = sign_up(s, email).await;
+    s.data(
+        "mutation($u: ID!, $r: [String!]!) { setUserRoles(userId: $u, roles: $r) { id } }",
+        json!({"u": id, "r": roles}),
+    )
+    .await;
+    let r = s
+        .gql_as(
+            None,
+            "mutation($e: String!) { signIn(email: $e, password: \"correct horse\") { accessToken } }",
+            json!({"e": email}),
+        )
+        .await;
+    r["data"]["signIn"]["accessToken"].as_str().unwrap().to_string()
+}
+
+async fn create_note(s: &TestServer, token: &str, title: &str, status: &str) -> String {
+    let r = s
+        .gql_as(
+            Some(token),
+            "mutation($t: String!, $s: Status!) { createNote(input: {title: $t, status: $s, secret: \"s3\"}) { id } }",
+            json!({ "t": title, "s": status }),
+        )
+        .await;
+    r["data"]["createNote"]["id"].as_str().unwrap_or_else(|| panic!("{r}")).to_string()
+}
+
+#[tokio::test]
+async fn subscribers_receive_only_what_their_rules_let_them_read() {
+    for backend in backends() {
+        for protocol in PROTOCOLS {
+            let s = TestServer::start(backend, RULES).await;
+            let (a, _) = sign_up(&s, "a@example.com").await;
+            let (b, _) = sign_up(&s, "b@example.com").await;
+            let editor = user_with_roles(&s, "editor@example.com", &["editor"]).await;
+            let q = "subscription { noteCreated { title secret } }";
+            let mut anon = Ws::connect(&s.url, protocol, None).await;
+            let mut wa = Ws::connect(&s.url, protocol, Some(&a)).await;
+            let mut wb = Ws::connect(&s.url, protocol, Some(&b)).await;
+            let mut we = Ws::connect(&s.url, protocol, Some(&editor)).await;
+            for ws in [&mut anon, &mut wa, &mut wb, &mut we] {
+                ws.subscribe("n", q, json!({})).await;
+                // A query after the subscription: answered once it is registered.
+                ws.subscribe("sync", "{ __typename }", json!({})).await;
+                ws.next_data("sync").await;
+                assert_eq!(ws.recv().await["type"], "complete");
+            }
+
+            create_note(&s, &a, "a-draft", "DRAFT").await;
+            // The owner reads it whole; the editor role reads it, but not the owner's field.
+            assert_eq!(
+                wa.next_data("n").await,
+                json!({"data": {"noteCreated": {"title": "a-draft", "secret": "s3"}}}),
+                "{backend:?} {protocol:?}"
+            );
+            let e = we.next_data("n").await;
+            assert_eq!(e["data"], json!({"noteCreated": {"title": "a-draft", "secret": null}}), "{e}");
+            assert_eq!(e["errors"][0]["extensions"]["code"], "FORBIDDEN", "{e}");
+            assert_eq!(e["errors"][0]["path"], json!(["noteCreated", "secret"]), "{e}");
+
+            create_note(&s, &a, "a-pub", "PUBLISHED").await;
+            // B and anonymous callers' first delivery is the published note: the draft never reached them.
+            for ws in [&mut anon, &mut wb] {
+                let p = ws.next_data("n").await;
+                assert_eq!(
+                    p["data"],
+                    json!({"noteCreated": {"title": "a-pub", "secret": null}}),
+                    "{backend:?} {protocol:?}: {p}"
+                );
+                assert_eq!(p["errors"][0]["path"], json!(["noteCreated", "secret"]));
+            }
+            assert_eq!(wa.next_data("n").await["data"]["noteCreated"]["title"], "a-pub");
+            assert_eq!(we.next_data("n").await["data"]["noteCreated"]["title"], "a-pub");
+
+            // Nested fields under the subscriber's own rules: B's reply on A's draft.
+            let nested = "subscription { replyCreated { body note { title } } }";
+            wa.subscribe("r", nested, json!({})).await;
+            wb.subscribe("r", nested, json!({})).await;
+            for ws in [&mut wa, &mut wb] {
+                ws.subscribe("sync2", "{ __typename }", json!({})).await;
+                ws.next_data("sync2").await;
+                assert_eq!(ws.recv().await["type"], "complete");
+            }
+            let draft = s.data("{ notes(filter: {title: {eq: \"a-draft\"}}) { nodes { id } } }", json!({})).await["notes"]["nodes"][0]["id"].clone();
+            let r = s
+                .gql_as(
+                    Some(&b),
+                    "mutation($n: ID!) { createReply(input: {noteId: $n, body: \"hi\"}) { id } }",
+                    json!({"n": draft}),
+                )
+                .await;
+            assert!(r.get("errors").is_none(), "{r}");
+            assert_eq!(
+                wa.next_data("r").await,
+                json!({"data": {"replyCreated": {"body": "hi", "note": {"title": "a-draft"}}}})
+            );
+            let p = wb.next_data("r").await;
+            assert_eq!(p["data"], json!({"replyCreated": {"body": "hi", "note": null}}), "{p}");
+            assert_eq!(
+                (p["errors"][0]["extensions"]["code"].clone(), p["errors"][0]["path"].clone()),
+                (json!("FORBIDDEN"), json!(["replyCreated", "note"]))
+            );
+
+            // A caller no read rule applies to is refused at subscribe time.
+            anon.subscribe("r", nested, json!({})).await;
+            let m = anon.recv().await;
+            assert_eq!((m["type"].as_str(), m["id"].as_str()), (Some("error"), Some("r")), "{m}");
+            assert_eq!(m["payload"][0]["extensions"]["code"], "UNAUTHENTICATED", "{m}");
+            s.finish().await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn sockets_are_authenticated_and_follow_the_protocol() {
+    let s = TestServer::start_with(ferrobase::testing::TestBackend::Sqlite, BLOG, |c| {
+        c.access_token_ttl_secs = 2;
+        c.max_subscriptions_per_socket = 2;
+    })
+    .await;
+    for protocol in PROTOCOLS {
+        // A bad token: 4403.
+        let mut ws = Ws::open(&s.url, protocol).await;
+        ws.init(Some("not-a-token")).await;
+        let closed = ws.closed().await;
+        assert_eq!(closed.0, 4403, "{protocol:?} {closed:?}");
+
+        // Subscribing before connection_ack: 4401. A duplicate id: 4409. Garbage: 4400.
+        let mut ws = Ws::open(&s.url, protocol).await;
+        ws.subscribe("1", "subscription { postCreated { id } }", json!({})).await;
+        assert_eq!(ws.closed().await.0, 4401, "{protocol:?}");
+        let mut ws = Ws::connect(&s.url, protocol, Some(&s.key)).await;
+        ws.subscribe("1", "subscription { postCreated { id } }", json!({})).await;
+        ws.subscribe("1", "subscription { postCreated { id } }", json!({})).await;
+        assert_eq!(ws.closed().await.0, 4409, "{protocol:?}");
+        let mut ws = Ws::connect(&s.url, protocol, Some(&s.key)).await;
+        ws.send(json!({"type": "nonsense"})).await;
+        assert_eq!(ws.closed().await.0, 4400, "{protocol:?}");
+
+        // A second connection_init: 4429.
+        let mut ws = Ws::connect(&s.url, protocol, None).await;
+        ws.init(None).await;
+        assert_eq!(ws.closed().await.0, 4429, "{protocol:?}");
+
+        // Invalid documents and too many subscriptions are errors for that operation only.
+        let mut ws = Ws::connect(&s.url, protocol, Some(&s.key)).await;
+        ws.subscribe("bad", "subscription { postCreated { nope } }", json!({})).await;
+        let m = ws.recv().await;
+        assert_eq!(
+            (m["type"].as_str(), m["payload"][0]["extensions"]["code"].as_str()),
+            (Some("error"), Some("BAD_USER_INPUT")),
+            "{m}"
+        );
+        ws.subscribe("1", "subscription { postCreated { id } }", json!({})).await;
+        ws.subscribe("2", "subscription { postDeleted { id } }", json!({})).await;
+        ws.subscribe("3", "subscription { postUpdated { id } }", json!({})).await;
+        let m = ws.recv().await;
+        assert_eq!(m["id"], "3", "{m}");
+        assert!(m["payload"][0]["message"].as_str().unwrap().contains("max_subscriptions_per_socket"), "{m}");
+        // Completing one frees its place.
+        ws.complete("2").await;
+        if protocol == crate::ws_client::Protocol::Legacy {
+            assert_eq!(ws.recv().await["type"], "complete");
+        }
+        ws.subscribe("3", "subscription { postUpdated { id } }", json!({})).await;
+        ws.subscribe("sync", "{ __typename }", json!({})).await;
+        assert_eq!(ws.next_data("sync").await["data"]["__typename"], "Query", "the third subscription was accepted");
+
+        // A socket signed in with an access token is closed with 4403 when the token expires.
+        let (token, _) = sign_up(&s, &format!("exp-{protocol:?}@example.com")).await;
+        let mut ws = Ws::connect(&s.url, protocol, Some(&token)).await;
+        let (code, reason) = ws.closed().await;
+        assert_eq!(code, 4403, "{protocol:?}");
+        assert!(reason.contains("expired"), "{reason}");
+    }
+    // Introspection shows the Subscription type.
+    let r = s.data("{ __schema { subscriptionType { fields { name } } } }", json!({})).await;
+    let names: Vec<&str> = r["__schema"]["subscriptionType"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"postCreated") && names.contains(&"commentDeleted") && names.contains(&"categoryUpdated"),
+        "{names:?}"
+    );
+    s.finish().await;
+}
