@@ -50,6 +50,38 @@ pub async fn render(State(s): State<HttpState>) -> impl IntoResponse {
     ] {
         body.push_str(&format!("# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}\n"));
     }
+    let rt = &s.app.realtime.stats;
+    for (name, help, value) in [
+        ("ferrobase_websockets_open", "WebSocket connections open.", rt.sockets.load(Ordering::Relaxed)),
+        ("ferrobase_subscriptions_active", "Subscriptions active.", rt.subscriptions.load(Ordering::Relaxed)),
+    ] {
+        body.push_str(&format!("# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}\n"));
+    }
+    for (name, help, value) in [
+        (
+            "ferrobase_subscription_deliveries_total",
+            "Subscription results queued to subscribers.",
+            load(&rt.deliveries),
+        ),
+        (
+            "ferrobase_subscription_drops_total",
+            "Subscribers disconnected for not reading their deliveries in time.",
+            load(&rt.dropped),
+        ),
+        ("ferrobase_subscription_events_total", "Committed changes handled by realtime delivery.", load(&rt.events)),
+        (
+            "ferrobase_subscription_statements_total",
+            "SQL statements run for subscription deliveries (one per plan and change).",
+            load(&rt.statements),
+        ),
+        (
+            "ferrobase_subscription_missed_total",
+            "Changes realtime delivery missed because it fell behind.",
+            load(&rt.missed),
+        ),
+    ] {
+        body.push_str(&format!("# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}\n"));
+    }
     body.push_str(&format!(
         "# HELP ferrobase_info Build information.\n# TYPE ferrobase_info gauge\nferrobase_info{{version=\"{}\",backend=\"{:?}\"}} 1\n",
         env!("CARGO_PKG_VERSION"),

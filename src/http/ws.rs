@@ -141,13 +141,13 @@ async fn serve(mut conn: Connection, mut rx: mpsc::Receiver<Outgoing>, mut socke
                     }
                     let ty = match conn.protocol { Protocol::TransportWs => "next", Protocol::Legacy => "data" };
                     let msg = format!("{{\"id\":{},\"type\":\"{ty}\",\"payload\":{payload}}}", Json::String(op_id.to_string()));
-                    if !send(&mut socket, msg).await {
-                        break None;
+                    // A client that stops reading blocks this write; its queue then fills.
+                    tokio::select! {
+                        sent = send(&mut socket, msg) => if !sent { break None },
+                        _ = slow.notify.notified() => break Some(slow_close()),
                     }
                 }
-                _ = slow.notify.notified() => {
-                    break Some(Close(crate::realtime::SLOW_CLOSE_CODE, "too slow: deliveries were not read in time".into()));
-                }
+                _ = slow.notify.notified() => break Some(slow_close()),
                 _ = &mut init_deadline, if conn.caller.is_none() => {
                     break Some(Close(4408, "Connection initialisation timeout".into()));
                 }
@@ -171,6 +171,10 @@ async fn serve(mut conn: Connection, mut rx: mpsc::Receiver<Outgoing>, mut socke
             let _ = tokio::time::timeout(WRITE_TIMEOUT, socket.send(Message::Close(Some(frame)))).await;
         }
     }
+}
+
+fn slow_close() -> Close {
+    Close(crate::realtime::SLOW_CLOSE_CODE, "too slow: deliveries were not read in time".into())
 }
 
 /// Sends a text message; `false` when the socket is gone or stalled.

@@ -258,3 +258,173 @@ async fn sockets_are_authenticated_and_follow_the_protocol() {
     );
     s.finish().await;
 }
+
+/// Raises this process's open-file limit to its hard limit (a test with many sockets).
+fn raise_open_files() {
+    // SAFETY: getrlimit/setrlimit read and write a plain struct.
+    unsafe {
+        let mut l = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut l) == 0 && l.rlim_cur < l.rlim_max {
+            l.rlim_cur = l.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &l);
+        }
+    }
+}
+
+/// A counter of `/metrics`.
+async fn metric(s: &TestServer, name: &str) -> u64 {
+    let text = s.client.get(format!("{}/metrics", s.url)).send().await.unwrap().text().await.unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix(name).and_then(|v| v.strip_prefix(' ')))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {name} in {text}"))
+}
+
+#[tokio::test]
+async fn statements_per_event_do_not_grow_with_subscribers() {
+    raise_open_files();
+    for backend in backends() {
+        let s = TestServer::start(backend, RULES).await;
+        let (owner, owner_id) = sign_up(&s, "owner@example.com").await;
+        let q = "subscription($p: String!) { noteCreated(filter: {title: {startsWith: $p}}) { title } }";
+        // Subscriber 0 is the owner; the others are other signed-in users. Even ones follow
+        // titles starting with "a", odd ones "b": one plan, each with its own identity and filter.
+        let mut subscribers: Vec<Ws> = Vec::new();
+        let mut per_event = Vec::new();
+        for total in [10usize, 1000] {
+            while subscribers.len() < total {
+                let start = subscribers.len();
+                let batch = (start..total.min(start + 100)).map(|i| {
+                    let token = if i == 0 {
+                        owner.clone()
+                    } else {
+                        s.state.jwt.issue(&format!("user-{i}"), &[], &serde_json::Map::new(), "s").0
+                    };
+                    let url = s.url.clone();
+                    async move {
+                        let mut ws = Ws::connect(&url, crate::ws_client::Protocol::TransportWs, Some(&token)).await;
+                        ws.subscribe("n", q, json!({"p": if i % 2 == 0 { "a" } else { "b" }})).await;
+                        ws.subscribe("sync", "{ __typename }", json!({})).await;
+                        ws.next_data("sync").await;
+                        ws.recv().await; // complete
+                        ws
+                    }
+                });
+                subscribers.extend(futures_util::future::join_all(batch).await);
+            }
+            let before = metric(&s, "ferrobase_subscription_statements_total").await;
+            let title = format!("a-{total}");
+            create_note(&s, &owner, &title, "PUBLISHED").await;
+            for (i, ws) in subscribers.iter_mut().enumerate().filter(|(i, _)| i % 2 == 0) {
+                assert_eq!(
+                    ws.next_data("n").await["data"]["noteCreated"]["title"],
+                    title.as_str(),
+                    "{backend:?} subscriber {i}"
+                );
+            }
+            per_event.push(metric(&s, "ferrobase_subscription_statements_total").await - before);
+        }
+        assert_eq!(per_event, vec![1, 1], "{backend:?}: one statement per event for 10 and for 1,000 subscribers");
+
+        // The owner's draft reaches the owner only; a "b" title reaches odd subscribers only.
+        create_note(&s, &owner, "a-draft", "DRAFT").await;
+        create_note(&s, &owner, "b-pub", "PUBLISHED").await;
+        assert_eq!(subscribers[0].next_data("n").await["data"]["noteCreated"]["title"], "a-draft");
+        for (i, ws) in subscribers.iter_mut().enumerate().skip(1).step_by(2).take(20) {
+            assert_eq!(ws.next_data("n").await["data"]["noteCreated"]["title"], "b-pub", "{backend:?} subscriber {i}");
+        }
+        // Other "a" subscribers never saw the draft: their next result is the next "a" note.
+        create_note(&s, &owner, "a-last", "PUBLISHED").await;
+        for (i, ws) in subscribers.iter_mut().enumerate().step_by(2).skip(1).take(20) {
+            assert_eq!(ws.next_data("n").await["data"]["noteCreated"]["title"], "a-last", "{backend:?} subscriber {i}");
+        }
+        assert_eq!(metric(&s, "ferrobase_subscriptions_active").await, 1000);
+        assert!(!owner_id.is_empty());
+        s.finish().await;
+    }
+}
+
+/// A change-pipeline consumer whose statement inside the write's transaction fails: every write
+/// to Post rolls back.
+struct FailingConsumer;
+
+impl ferrobase::changes::Consumer for FailingConsumer {
+    fn name(&self) -> &'static str {
+        "failing"
+    }
+    fn in_transaction_for(&self, model: &str) -> bool {
+        model == "Post"
+    }
+    fn in_transaction(
+        &self,
+        _change: &ferrobase::changes::Change,
+        _backend: sea_orm::DatabaseBackend,
+    ) -> Vec<ferrobase::changes::TxStatement> {
+        vec![ferrobase::changes::TxStatement {
+            sql: "INSERT INTO no_such_table VALUES (1)".into(),
+            values: sea_orm::sea_query::Values(vec![]),
+        }]
+    }
+}
+
+#[tokio::test]
+async fn writes_that_fail_or_roll_back_are_never_delivered() {
+    for backend in backends() {
+        let s = TestServer::start(backend, BLOG).await;
+        let author = create_user(&s, "ada@example.com").await;
+        let mut ws = Ws::connect(&s.url, crate::ws_client::Protocol::TransportWs, None).await;
+        ws.subscribe("c", "subscription { categoryCreated { name } }", json!({})).await;
+        ws.subscribe("p", "subscription { postCreated { title } }", json!({})).await;
+        ws.subscribe("sync", "{ __typename }", json!({})).await;
+        ws.next_data("sync").await;
+        ws.recv().await;
+        let category = "mutation($n: String!) { createCategory(input: {name: $n}) { id } }";
+        s.data(category, json!({"n": "one"})).await;
+        assert_eq!(ws.next_data("c").await["data"]["categoryCreated"]["name"], "one");
+        // A conflict writes nothing, so delivers nothing.
+        assert_eq!(error_code(&s.gql(category, json!({"n": "one"})).await), "CONFLICT");
+        // A write rolled back inside its transaction delivers nothing either.
+        s.state.changes.register(std::sync::Arc::new(FailingConsumer));
+        let create = "mutation($i: CreatePostInput!) { createPost(input: $i) { id } }";
+        let r = s.gql(create, json!({"i": {"title": "Lost", "slug": "lost", "authorId": author}})).await;
+        assert_eq!(error_code(&r), "INTERNAL", "{r}");
+        s.data(category, json!({"n": "two"})).await;
+        // The next message is the second category: neither the conflict nor the rolled-back post.
+        let m = ws.recv().await;
+        assert_eq!(
+            (m["id"].as_str(), m["payload"]["data"]["categoryCreated"]["name"].as_str()),
+            (Some("c"), Some("two")),
+            "{backend:?}: {m}"
+        );
+        assert_eq!(s.data("{ posts { totalCount } }", json!({})).await["posts"]["totalCount"], 0);
+        s.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_subscriber_that_stops_reading_is_dropped() {
+    let s = TestServer::start(ferrobase::testing::TestBackend::Sqlite, BLOG).await;
+    let author = create_user(&s, "ada@example.com").await;
+    let mut ws = Ws::connect(&s.url, crate::ws_client::Protocol::TransportWs, None).await;
+    ws.subscribe("p", "subscription { postCreated { body } }", json!({})).await;
+    ws.subscribe("sync", "{ __typename }", json!({})).await;
+    ws.next_data("sync").await;
+    ws.recv().await;
+    // The client reads no more; deliveries of 200 KB each pile up until the server drops it.
+    let body = "x".repeat(200 * 1024);
+    let create = "mutation($i: CreatePostInput!) { createPost(input: $i) { id } }";
+    let mut n = 0;
+    while metric(&s, "ferrobase_subscription_drops_total").await == 0 {
+        assert!(n < 1000, "the slow subscriber was never dropped");
+        s.data(create, json!({"i": {"title": "t", "slug": format!("s{n}"), "authorId": author, "body": body}})).await;
+        n += 1;
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while metric(&s, "ferrobase_websockets_open").await != 0 {
+        assert!(std::time::Instant::now() < deadline, "the slow socket was not closed");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(metric(&s, "ferrobase_subscriptions_active").await, 0);
+    drop(ws);
+    s.finish().await;
+}
