@@ -32,6 +32,8 @@ pub struct AppState {
     pub changes: Arc<crate::changes::Pipeline>,
     /// Committed changes, fanned out in this process (a consumer of `changes`).
     pub bus: Arc<crate::changes::Bus>,
+    /// On PostgreSQL: changes to and from other instances (a consumer of `changes`).
+    pub cluster: Option<Arc<crate::changes::cluster::Cluster>>,
     /// Wakes the job worker when a request queues a job.
     pub jobs: Arc<crate::jobs::Queue>,
     /// Counts of the background workers.
@@ -119,6 +121,13 @@ pub async fn prepare(config: Config) -> anyhow::Result<App> {
     let changes = Arc::new(crate::changes::Pipeline::new());
     let bus = Arc::new(crate::changes::Bus::default());
     changes.register(bus.clone());
+    let cluster = match config.realtime_cluster {
+        true => crate::changes::cluster::Cluster::for_database(&config.database_url)?,
+        false => None,
+    };
+    if let Some(c) = &cluster {
+        changes.register(c.clone());
+    }
     let state = Arc::new(AppState {
         db,
         pool,
@@ -132,6 +141,7 @@ pub async fn prepare(config: Config) -> anyhow::Result<App> {
         auth_limits,
         changes,
         bus,
+        cluster,
         jobs: Default::default(),
         workers: Default::default(),
     });

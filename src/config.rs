@@ -107,6 +107,7 @@ pub struct FileConfig {
     pub max_batch_size: Option<usize>,
     pub job_max_attempts: Option<i32>,
     pub max_subscriptions_per_socket: Option<usize>,
+    pub realtime_cluster: Option<bool>,
     pub jwt_secret: Option<String>,
     pub access_token_ttl_secs: Option<u64>,
     pub refresh_token_ttl_secs: Option<u64>,
@@ -157,6 +158,10 @@ pub struct Config {
     pub job_max_attempts: i32,
     /// Subscriptions one WebSocket may hold at once (default 100).
     pub max_subscriptions_per_socket: usize,
+    /// On PostgreSQL, send committed changes to other instances and receive theirs
+    /// (`LISTEN/NOTIFY`; default true). A single instance may turn it off to save one `NOTIFY`
+    /// per write.
+    pub realtime_cluster: bool,
     /// JWT signing secret; when `None`, one is generated into the data directory.
     pub jwt_secret: Option<String>,
     /// Lifetime of access tokens (default 900 s).
@@ -231,6 +236,7 @@ impl Config {
             max_body_bytes: env_parse("FERROBASE_MAX_BODY_BYTES")?.or(file.max_body_bytes).unwrap_or(1 << 20),
             max_aliases: env_parse("FERROBASE_MAX_ALIASES")?.or(file.max_aliases).unwrap_or(30),
             max_batch_size: env_parse("FERROBASE_MAX_BATCH_SIZE")?.or(file.max_batch_size).unwrap_or(10),
+            realtime_cluster: env_parse("FERROBASE_REALTIME_CLUSTER")?.or(file.realtime_cluster).unwrap_or(true),
             max_subscriptions_per_socket: env_parse("FERROBASE_MAX_SUBSCRIPTIONS_PER_SOCKET")?
                 .or(file.max_subscriptions_per_socket)
                 .unwrap_or(100),

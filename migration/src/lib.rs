@@ -14,6 +14,7 @@ mod m0002_schema_history;
 mod m0003_claims_auth_tokens;
 mod m0004_users_created_at;
 mod m0005_jobs;
+mod m0006_change_payloads;
 pub mod types;
 
 /// Table recording each applied migration of the model tables (see `ferrobase::ddl`).
@@ -24,6 +25,9 @@ pub const SYSTEM_MIGRATIONS_TABLE: &str = "ferrobase_system_migrations";
 
 /// The durable queue of background jobs.
 pub const JOBS_TABLE: &str = "ferrobase_jobs";
+
+/// Changes too large for a `NOTIFY` payload, read by reference (see `ferrobase::changes::cluster`).
+pub const CHANGE_PAYLOADS_TABLE: &str = "ferrobase_change_payloads";
 
 /// The built-in `users` table.
 pub const USERS_TABLE: &str = "users";
@@ -55,6 +59,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0003_claims_auth_tokens::Migration),
             Box::new(m0004_users_created_at::Migration),
             Box::new(m0005_jobs::Migration),
+            Box::new(m0006_change_payloads::Migration),
         ]
     }
 

@@ -17,6 +17,7 @@
 //! [`Pipeline::publish`] after.
 
 pub mod bus;
+pub mod cluster;
 mod pipeline;
 
 pub use bus::Bus;
@@ -31,7 +32,7 @@ use serde::Serialize;
 pub type RowImage = serde_json::Map<String, serde_json::Value>;
 
 /// One committed change of one row.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Change {
     /// Unique per change (UUIDv7: ordered by time).

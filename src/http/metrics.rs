@@ -82,6 +82,20 @@ pub async fn render(State(s): State<HttpState>) -> impl IntoResponse {
     ] {
         body.push_str(&format!("# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}\n"));
     }
+    if let Some(c) = &st.cluster {
+        for (name, help, value) in [
+            ("ferrobase_cluster_sent_total", "Changes sent to other instances (NOTIFY).", load(&c.stats.sent)),
+            ("ferrobase_cluster_received_total", "Changes received from other instances.", load(&c.stats.received)),
+            ("ferrobase_cluster_dropped_total", "Changes not sent: the send queue was full.", load(&c.stats.dropped)),
+            (
+                "ferrobase_cluster_gaps_total",
+                "Times the LISTEN connection was lost (changes sent meanwhile were missed).",
+                load(&c.stats.gaps),
+            ),
+        ] {
+            body.push_str(&format!("# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}\n"));
+        }
+    }
     body.push_str(&format!(
         "# HELP ferrobase_info Build information.\n# TYPE ferrobase_info gauge\nferrobase_info{{version=\"{}\",backend=\"{:?}\"}} 1\n",
         env!("CARGO_PKG_VERSION"),

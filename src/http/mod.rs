@@ -63,6 +63,7 @@ pub async fn serve(app: App, listener: tokio::net::TcpListener) -> std::io::Resu
     let mut workers = tokio::task::JoinSet::new();
     let app = Arc::new(app);
     crate::workers::start(&app, &mut workers, shutdown.clone());
+    let realtime = app.realtime.clone();
     let signal = async move {
         shutdown_signal().await;
         // WebSockets and workers learn of it now; HTTP requests drain.
@@ -72,6 +73,15 @@ pub async fn serve(app: App, listener: tokio::net::TcpListener) -> std::io::Resu
         axum::serve(listener, router(app, shutdown).into_make_service_with_connect_info::<std::net::SocketAddr>())
             .with_graceful_shutdown(signal)
             .await;
+    // Upgraded sockets are not HTTP requests: wait for them to say goodbye (1001).
+    let closing = async {
+        while realtime.stats.sockets.load(std::sync::atomic::Ordering::Relaxed) > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    };
+    if tokio::time::timeout(std::time::Duration::from_secs(15), closing).await.is_err() {
+        tracing::warn!("some WebSockets did not close within 15 s");
+    }
     if tokio::time::timeout(std::time::Duration::from_secs(30), async { while workers.join_next().await.is_some() {} })
         .await
         .is_err()

@@ -161,6 +161,14 @@ async fn serve(mut conn: Connection, mut rx: mpsc::Receiver<Outgoing>, mut socke
                     }
                 }
                 _ = crate::workers::stopped(&mut shutdown) => {
+                    // Deliveries already queued go out first.
+                    while let Ok(Outgoing::Next { op_id, payload }) = rx.try_recv() {
+                        let ty = match conn.protocol { Protocol::TransportWs => "next", Protocol::Legacy => "data" };
+                        let msg = format!("{{\"id\":{},\"type\":\"{ty}\",\"payload\":{payload}}}", Json::String(op_id.to_string()));
+                        if !send(&mut socket, msg).await {
+                            break;
+                        }
+                    }
                     break Some(Close(1001, "the server is shutting down".into()));
                 }
             }

@@ -43,7 +43,13 @@ pub fn start(app: &crate::app::App, set: &mut JoinSet<()>, shutdown: Shutdown) {
     let st = state.clone();
     supervise(set, "jobs", state.workers.clone(), shutdown.clone(), move |sd| jobs::run(st.clone(), sd));
     let rt = app.realtime.clone();
-    supervise(set, "realtime", state.workers.clone(), shutdown, move |sd| rt.clone().run(sd));
+    supervise(set, "realtime", state.workers.clone(), shutdown.clone(), move |sd| rt.clone().run(sd));
+    if let Some(cluster) = &state.cluster {
+        let c = cluster.clone();
+        supervise(set, "cluster-publish", state.workers.clone(), shutdown.clone(), move |sd| c.clone().publish(sd));
+        let (c, bus) = (cluster.clone(), state.bus.clone());
+        supervise(set, "cluster-listen", state.workers.clone(), shutdown, move |sd| c.clone().listen(bus.clone(), sd));
+    }
 }
 
 /// Runs `worker` until shutdown, restarting it (after 0.1 s, doubling to 30 s; reset after a

@@ -11,6 +11,7 @@ mod crud;
 mod filters;
 mod http;
 mod injection;
+mod instances;
 mod introspection;
 mod jobs;
 mod mail;
