@@ -2,7 +2,7 @@
 //! `<Model>OrderBy`.
 
 use super::exposed;
-use crate::model::{FieldKind, Model, ScalarType, Schema};
+use crate::model::{FieldKind, Model, ScalarType, Schema, naming};
 use async_graphql::dynamic::{InputObject, InputValue, SchemaBuilder, TypeRef};
 
 /// Which operators a filter type offers.
@@ -67,7 +67,7 @@ pub fn register_shared(mut builder: SchemaBuilder, ir: &Schema) -> SchemaBuilder
     }
     for e in &ir.enums {
         builder = builder.register(filter_type(
-            &format!("{}Filter", e.name),
+            &naming::filter_type(&e.name),
             &e.name,
             Ops::Enum,
             format!("Conditions on a {} field; all given conditions must hold.", e.name),
@@ -88,7 +88,7 @@ fn scalar_filter(ty: &ScalarType, list: bool) -> Option<String> {
         ScalarType::Boolean => "BooleanFilter".into(),
         ScalarType::DateTime => "DateTimeFilter".into(),
         ScalarType::Id => "IDFilter".into(),
-        ScalarType::Enum(e) => format!("{e}Filter"),
+        ScalarType::Enum(e) => naming::filter_type(e),
         ScalarType::Json | ScalarType::File => return None,
     })
 }
@@ -96,9 +96,9 @@ fn scalar_filter(ty: &ScalarType, list: bool) -> Option<String> {
 /// `<Model>Filter`, `<Model>ListFilter` and `<Model>OrderBy`.
 pub fn register_model(builder: SchemaBuilder, model: &Model) -> SchemaBuilder {
     let name = &model.name;
-    let mut filter = InputObject::new(format!("{name}Filter"))
+    let mut filter = InputObject::new(naming::filter_type(name))
         .description(format!("Selects {name} rows: every given field condition must hold; combine with and/or/not."));
-    let mut order = InputObject::new(format!("{name}OrderBy")).description(format!(
+    let mut order = InputObject::new(naming::order_by_type(name)).description(format!(
         "A sort key for {name} lists; give one field per item, e.g. `[{{createdAt: DESC}}]`. Ties are broken by id."
     ));
     for field in &model.fields {
@@ -123,7 +123,7 @@ pub fn register_model(builder: SchemaBuilder, model: &Model) -> SchemaBuilder {
                             .description(format!("Conditions on the id of {}.", field.name)),
                     )
                     .field(
-                        InputValue::new(&field.name, TypeRef::named(format!("{}Filter", b.target)))
+                        InputValue::new(&field.name, TypeRef::named(naming::filter_type(&b.target)))
                             .description(format!("The related {} must match this filter.", b.target)),
                     );
                 order = order.field(
@@ -133,13 +133,13 @@ pub fn register_model(builder: SchemaBuilder, model: &Model) -> SchemaBuilder {
             }
             FieldKind::HasMany(h) => {
                 filter = filter.field(
-                    InputValue::new(&field.name, TypeRef::named(format!("{}ListFilter", h.target)))
+                    InputValue::new(&field.name, TypeRef::named(naming::list_filter_type(&h.target)))
                         .description(format!("Conditions on the related {} rows.", h.target)),
                 );
             }
         }
     }
-    let nested = format!("{name}Filter");
+    let nested = naming::filter_type(name);
     filter = filter
         .field(InputValue::new("and", TypeRef::named_nn_list(&nested)).description("All of these filters must match."))
         .field(
@@ -147,7 +147,7 @@ pub fn register_model(builder: SchemaBuilder, model: &Model) -> SchemaBuilder {
                 .description("At least one of these filters must match."),
         )
         .field(InputValue::new("not", TypeRef::named(&nested)).description("This filter must not match."));
-    let list = InputObject::new(format!("{name}ListFilter"))
+    let list = InputObject::new(naming::list_filter_type(name))
         .description(format!("Conditions on a list of related {name} rows."))
         .field(InputValue::new("some", TypeRef::named(&nested)).description("At least one related row matches."))
         .field(InputValue::new("none", TypeRef::named(&nested)).description("No related row matches."))

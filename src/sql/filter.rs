@@ -8,7 +8,7 @@ use super::input::Input;
 use super::params::{Conv, Source};
 use super::{ColumnSpec, SqlCtx, col, column_for};
 use crate::error::{ApiError, ApiResult};
-use crate::model::{FieldKind, Model, ScalarType};
+use crate::model::{FieldKind, Model, ScalarType, naming};
 use async_graphql::Value as GqlValue;
 use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Func, Query, QueryStatementBuilder, SelectStatement};
 use serde_json::Value as Json;
@@ -19,7 +19,7 @@ pub fn filter_condition(cx: &SqlCtx, model: &Model, alias: &str, filter: &Input)
         return Ok(Condition::all());
     }
     let Some(entries) = filter.entries() else {
-        return Err(ApiError::bad_input(format!("{}Filter must be an object", model.name)));
+        return Err(ApiError::bad_input(format!("{} must be an object", naming::filter_type(&model.name))));
     };
     let mut cond = Condition::all();
     for (key, value) in entries {
@@ -57,9 +57,9 @@ fn field_condition(cx: &SqlCtx, model: &Model, alias: &str, key: &str, value: &I
     let cond = match column_for(model, key) {
         Some(spec) => column_condition(cx, &spec, alias, value)?,
         None => {
-            let field = model
-                .field(key)
-                .ok_or_else(|| ApiError::bad_input(format!("{}Filter has no field {key}", model.name)))?;
+            let field = model.field(key).ok_or_else(|| {
+                ApiError::bad_input(format!("{} has no field {key}", naming::filter_type(&model.name)))
+            })?;
             relation_condition(cx, alias, key, field, value)?
         }
     };
@@ -113,7 +113,10 @@ fn relation_condition(
                         Expr::not_exists(q)
                     }
                     other => {
-                        return Err(ApiError::bad_input(format!("{}ListFilter has no operator {other}", target.name)));
+                        return Err(ApiError::bad_input(format!(
+                            "{} has no operator {other}",
+                            naming::list_filter_type(&target.name)
+                        )));
                     }
                 });
             }
