@@ -1,5 +1,5 @@
-//! The `filter` argument → one SQL predicate. The same compiler will serve `@auth` row rules,
-//! so a rule and a filter can never disagree about what a condition means.
+//! The `filter` argument → one SQL predicate. The same compiler serves `@auth` row rules
+//! (`where:`), so a rule and a filter can never disagree about what a condition means.
 //!
 //! Semantics: operators follow SQL (`ne: "x"` does not match NULL); `not` is the exact
 //! complement of its filter (NULL-safe), and `every` means "no related row fails the filter".
