@@ -1,5 +1,5 @@
-//! Who is calling. For now: the service key (acts as `admin`) or an anonymous caller; sign-in
-//! with JWTs arrives with the authentication issue and will add `Caller::User`.
+//! Who is calling: an anonymous caller, a signed-in user (an access token) or the service key
+//! (acts as `admin`); and the account, session and token machinery behind sign-in.
 
 mod account_tx;
 pub mod jwt;
@@ -87,7 +87,7 @@ impl Caller {
         }
     }
 
-    /// Admin operations (and, until `@auth` rules are enforced, generated model operations).
+    /// Admin-only operations of the auth API (`users`, role changes, disabling accounts, ...).
     pub fn require_admin(&self) -> ApiResult<()> {
         match self {
             _ if self.is_admin() => Ok(()),

@@ -12,7 +12,7 @@ use crate::auth::sessions::{self, Issued};
 use crate::auth::{Account, AccountKey, AccountTx, Caller, find_account, json_value, password};
 use crate::changes::Actor;
 use crate::error::{ApiError, ApiResult};
-use crate::model::{FieldKind, Model, profile_fields};
+use crate::model::{FieldKind, Model, naming, profile_fields};
 use crate::sql::select::Sel;
 use crate::sql::values::format_datetime;
 use crate::sql::write;
@@ -309,7 +309,7 @@ async fn load_user(st: &AppState, id: &str, sel: &Sel) -> ApiResult<Value> {
 }
 
 pub fn queries(query: Object) -> Object {
-    let users = Field::new("users", TypeRef::named_nn("UserConnection"), |ctx| {
+    let users = Field::new("users", TypeRef::named_nn(naming::connection_type("User")), |ctx| {
         FieldFuture::new(super::at_path(ctx.ctx, async move {
             let st = state(&ctx)?;
             caller(&ctx).require_admin()?;

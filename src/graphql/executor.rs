@@ -16,7 +16,7 @@ use crate::app::AppState;
 use crate::auth::{Caller, ClientIp};
 use crate::changes::{Actor, ChangeOp, ChangeSet};
 use crate::error::{ApiError, ErrorCode};
-use crate::model::Operation;
+use crate::model::{Operation, naming};
 use crate::sql::SqlCtx;
 use crate::sql::event::EventPlan;
 use crate::sql::input::{Dep, InputEnv, shape};
@@ -105,10 +105,11 @@ impl Executor {
             }
             roots.insert(m.single.clone(), (m.name.clone(), RootKind::Single));
             roots.insert(m.plural.clone(), (m.name.clone(), RootKind::List));
-            for op in [Operation::Create, Operation::Update, Operation::Delete] {
-                let verb = op.as_str();
-                let mut name = verb.to_string();
-                name.push_str(&m.name);
+            for (name, op) in [
+                (naming::create_mutation(&m.name), Operation::Create),
+                (naming::update_mutation(&m.name), Operation::Update),
+                (naming::delete_mutation(&m.name), Operation::Delete),
+            ] {
                 roots.insert(name, (m.name.clone(), RootKind::Write(op)));
             }
         }

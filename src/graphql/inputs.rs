@@ -1,14 +1,14 @@
 //! `Create<Model>Input` and `Update<Model>Input`.
 
 use super::{declared_type, exposed};
-use crate::model::{FieldKind, Model};
+use crate::model::{FieldKind, Model, naming};
 use async_graphql::dynamic::{InputObject, InputValue, SchemaBuilder, TypeRef};
 
 pub fn register(builder: SchemaBuilder, model: &Model) -> SchemaBuilder {
     let name = &model.name;
-    let mut create = InputObject::new(format!("Create{name}Input"))
+    let mut create = InputObject::new(naming::create_input_type(name))
         .description(format!("Fields of a new {name}. id, createdAt and updatedAt are set by the server."));
-    let mut update = InputObject::new(format!("Update{name}Input"))
+    let mut update = InputObject::new(naming::update_input_type(name))
         .description(format!("Changes to a {name}: an absent field stays unchanged, null clears it."));
     let owners = crate::sql::access::owner_fields(model);
     for field in &model.fields {

@@ -8,7 +8,7 @@ use super::declared_type;
 use super::exposed;
 use super::render::denied_message;
 use crate::error::ApiError;
-use crate::model::{FieldKind, Model, Schema};
+use crate::model::{FieldKind, Model, Schema, naming};
 use async_graphql::Value;
 use async_graphql::dynamic::{
     Field, FieldFuture, FieldValue, InputValue, Object, ResolverContext, SchemaBuilder, TypeRef,
@@ -50,7 +50,7 @@ pub fn register(builder: SchemaBuilder, ir: &Schema, model: &Model) -> SchemaBui
                 );
             }
             FieldKind::HasMany(h) => {
-                let connection = format!("{}Connection", h.target);
+                let connection = naming::connection_type(&h.target);
                 let ty = if guarded { TypeRef::named(connection) } else { TypeRef::named_nn(connection) };
                 let f = Field::new(&field.name, ty, pick)
                     .description(doc.unwrap_or_else(|| format!("The related {} rows, as a page.", h.target)));
@@ -85,11 +85,11 @@ pub fn pick(ctx: ResolverContext<'_>) -> FieldFuture<'_> {
 /// `filter`, `orderBy`, `first`, `after`, `last`, `before` on a list field.
 pub fn list_arguments(f: Field, target: &str) -> Field {
     f.argument(
-        InputValue::new("filter", TypeRef::named(format!("{target}Filter")))
+        InputValue::new("filter", TypeRef::named(naming::filter_type(target)))
             .description("Only rows matching this filter."),
     )
     .argument(
-        InputValue::new("orderBy", TypeRef::named_nn_list(format!("{target}OrderBy")))
+        InputValue::new("orderBy", TypeRef::named_nn_list(naming::order_by_type(target)))
             .description("Sort keys, most significant first; id is always the last tie-breaker."),
     )
     .argument(
@@ -112,10 +112,10 @@ pub fn list_arguments(f: Field, target: &str) -> Field {
 
 fn connection(model: &Model) -> Object {
     let name = &model.name;
-    Object::new(format!("{name}Connection"))
+    Object::new(naming::connection_type(name))
         .description(format!("A page of {name} rows."))
         .field(
-            Field::new("edges", TypeRef::named_nn_list_nn(format!("{name}Edge")), pick)
+            Field::new("edges", TypeRef::named_nn_list_nn(naming::edge_type(name)), pick)
                 .description("The rows of this page with their cursors."),
         )
         .field(Field::new("nodes", TypeRef::named_nn_list_nn(name), pick).description("The rows of this page."))
@@ -131,7 +131,7 @@ fn connection(model: &Model) -> Object {
 
 fn edge(model: &Model) -> Object {
     let name = &model.name;
-    Object::new(format!("{name}Edge"))
+    Object::new(naming::edge_type(name))
         .description(format!("A {name} row with its cursor."))
         .field(
             Field::new("cursor", TypeRef::named_nn(TypeRef::STRING), pick)

@@ -11,7 +11,7 @@ use super::objects::list_arguments;
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::model::{Model, Operation};
+use crate::model::{Model, Operation, naming};
 use crate::sql::SqlCtx;
 use crate::sql::input::{Input, InputEnv};
 use crate::sql::params::BindEnv;
@@ -93,7 +93,7 @@ pub fn queries(query: Object, model: &Model) -> Object {
         .description(format!("One {name} by id; null when there is none or you may not read it."));
     let list = Field::new(
         &model.plural,
-        TypeRef::named_nn(format!("{name}Connection")),
+        TypeRef::named_nn(naming::connection_type(name)),
         resolver(name.clone(), RootKind::List),
     )
     .description(format!("A page of the {name} rows you may read, filtered and ordered."));
@@ -104,20 +104,20 @@ pub fn mutations(mutation: Object, model: &Model) -> Object {
     let name = &model.name;
     let id_doc = format!("Id of the {name}.");
     let write = |op: Operation| resolver(name.clone(), RootKind::Write(op));
-    let create = Field::new(format!("create{name}"), TypeRef::named_nn(name), write(Operation::Create))
+    let create = Field::new(naming::create_mutation(name), TypeRef::named_nn(name), write(Operation::Create))
         .argument(
-            InputValue::new("input", TypeRef::named_nn(format!("Create{name}Input")))
+            InputValue::new("input", TypeRef::named_nn(naming::create_input_type(name)))
                 .description("The new row's fields."),
         )
         .description(format!("Creates a {name} and returns it."));
-    let update = Field::new(format!("update{name}"), TypeRef::named_nn(name), write(Operation::Update))
+    let update = Field::new(naming::update_mutation(name), TypeRef::named_nn(name), write(Operation::Update))
         .argument(InputValue::new("id", TypeRef::named_nn(TypeRef::ID)).description(&id_doc))
         .argument(
-            InputValue::new("input", TypeRef::named_nn(format!("Update{name}Input")))
+            InputValue::new("input", TypeRef::named_nn(naming::update_input_type(name)))
                 .description("The fields to change."),
         )
         .description(format!("Changes a {name} and returns it; NOT_FOUND when there is no such row you may see."));
-    let delete = Field::new(format!("delete{name}"), TypeRef::named_nn(name), write(Operation::Delete))
+    let delete = Field::new(naming::delete_mutation(name), TypeRef::named_nn(name), write(Operation::Delete))
         .argument(InputValue::new("id", TypeRef::named_nn(TypeRef::ID)).description(&id_doc))
         .description(format!(
             "Deletes a {name} and returns it as it was; NOT_FOUND when there is no such row you may see."

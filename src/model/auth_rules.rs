@@ -1,12 +1,14 @@
 //! `@auth(rules: [...])` on types and fields → [`AuthRule`]s; the owner fields they need; and
-//! a shallow check of their `where:` conditions against the model's fields.
+//! the check of their `where:` conditions against the models' fields and the operator grammar.
 
 use super::args::{self, as_list, check_args, enum_like};
 use super::naming;
+use super::operators::{self, Operand, Operator, Quantifier};
 use super::parse::{Cx, Src};
 use super::scan::list_item_positions;
 use super::suggest::{closest, did_you_mean, is_camel_case, one_of};
-use super::{AuthAllow, AuthRule, BelongsTo, Field, FieldKind, Model, OnDelete, Operation, Span};
+use super::values::{self, article};
+use super::{AuthAllow, AuthRule, BelongsTo, EnumDef, Field, FieldKind, Model, OnDelete, Operation, ScalarType, Span};
 use async_graphql::Value;
 use async_graphql::parser::Positioned;
 use async_graphql::parser::types::ConstDirective;
@@ -252,61 +254,214 @@ fn owner_field(name: &str, span: Span) -> Field {
     }
 }
 
-/// Shallow check of every rule's `where:`: keys are the model's fields (scalar fields,
-/// belongsTo relations and their id fields, hasMany relations) or `and` / `or` / `not`;
-/// `"$user.x"` must name a field of `user`.
-pub(super) fn check_conditions(cx: &mut Cx, model: &Model, user: &Model) {
-    for rule in all_rules(model) {
-        if let Some(cond) = &rule.condition {
-            check_filter(cx, &rule.span, model, user, cond);
+/// Every rule's `where:` against the fields of its model, in the model's filter syntax: keys
+/// are `and` / `or` / `not` or fields; a scalar field (or a belongsTo's id field) takes the
+/// operators of the operator grammar for its type, each with a value of the field's type or a
+/// placeholder (`"$user.<field>"` must name a User field); a belongsTo relation takes a filter
+/// on its target and a hasMany relation `some` / `none` / `every` filters on its target.
+/// Runs once every model is built, so relation filters are checked against their targets.
+pub(super) fn check_conditions(cx: &mut Cx, models: &[Model], enums: &[EnumDef]) {
+    let Some(user) = models.iter().find(|m| m.builtin) else { return };
+    let scope = Scope { models, enums, user };
+    for model in models {
+        for rule in all_rules(model) {
+            if let Some(cond) = &rule.condition {
+                scope.check_filter(cx, &rule.span, model, cond);
+            }
         }
     }
 }
 
-fn check_filter(cx: &mut Cx, span: &Span, model: &Model, user: &Model, v: &Value) {
-    let Value::Object(obj) = v else {
-        cx.error(
-            span.clone(),
-            format!("where: expects a filter object like {{ status: {{ eq: PUBLISHED }} }}, found {v}"),
-        );
-        return;
-    };
-    for (key, value) in obj {
-        match key.as_str() {
-            "and" | "or" => as_list(value).iter().for_each(|i| check_filter(cx, span, model, user, i)),
-            "not" => check_filter(cx, span, model, user, value),
-            k if model.field(k).is_some() || model.belongs_to().any(|(_, b)| b.id_field == k) => {
-                if !matches!(value, Value::Object(_)) {
+/// What a `where:` may refer to: every model, the declared enums and the built-in User.
+struct Scope<'a> {
+    models: &'a [Model],
+    enums: &'a [EnumDef],
+    user: &'a Model,
+}
+
+impl Scope<'_> {
+    fn model(&self, name: &str) -> Option<&Model> {
+        self.models.iter().find(|m| m.name == name)
+    }
+
+    fn check_filter(&self, cx: &mut Cx, span: &Span, model: &Model, v: &Value) {
+        let Value::Object(obj) = v else {
+            cx.error(
+                span.clone(),
+                format!("where: expects a filter object like {{ status: {{ eq: PUBLISHED }} }}, found {v}"),
+            );
+            return;
+        };
+        for (key, value) in obj {
+            match key.as_str() {
+                "and" | "or" => as_list(value).iter().for_each(|i| self.check_filter(cx, span, model, i)),
+                "not" => self.check_filter(cx, span, model, value),
+                k => match model.field(k).map(|f| &f.kind) {
+                    Some(FieldKind::Scalar(s)) => self.check_column(cx, span, k, &s.ty, s.list, value),
+                    Some(FieldKind::BelongsTo(b)) => {
+                        if !matches!(value, Value::Object(_)) {
+                            cx.error(
+                                span.clone(),
+                                format!(
+                                    "where: {{ {k}: {value} }} needs a condition on the fields of {}, e.g. \
+                                     {{ {k}: {{ id: {{ eq: {value} }} }} }} (or {{ {}: {{ eq: {value} }} }})",
+                                    b.target, b.id_field
+                                ),
+                            );
+                        } else if let Some(target) = self.model(&b.target) {
+                            self.check_filter(cx, span, target, value);
+                        }
+                    }
+                    Some(FieldKind::HasMany(h)) => self.check_related(cx, span, k, &h.target, value),
+                    None if model.belongs_to().any(|(_, b)| b.id_field == k) => {
+                        self.check_column(cx, span, k, &ScalarType::Id, false, value)
+                    }
+                    None => {
+                        let names = model.fields.iter().map(|f| f.name.as_str());
+                        let ids = model.belongs_to().map(|(_, b)| b.id_field.as_str());
+                        let hint = did_you_mean(k, names.chain(ids));
+                        cx.error(
+                            span.clone(),
+                            format!("unknown field \"{k}\" in @auth where: of {}{hint}", model.name),
+                        );
+                    }
+                },
+            }
+        }
+    }
+
+    /// `{ some: F, none: F, every: F }` on a hasMany field `key` to `target`.
+    fn check_related(&self, cx: &mut Cx, span: &Span, key: &str, target: &str, value: &Value) {
+        let names = Quantifier::ALL.map(Quantifier::name);
+        let Value::Object(obj) = value else {
+            cx.error(
+                span.clone(),
+                format!("where: {{ {key}: {value} }} needs {}: {{ {key}: {{ some: {{ ... }} }} }}", one_of(&names)),
+            );
+            return;
+        };
+        for (q, filter) in obj {
+            if Quantifier::parse(q).is_none() {
+                let hint = did_you_mean(q, names);
+                cx.error(
+                    span.clone(),
+                    format!(
+                        "where: {{ {key}: {{ {q}: ... }} }}: unknown operator \"{q}\" for a @hasMany field{hint}; \
+                         expected {}",
+                        one_of(&names)
+                    ),
+                );
+            } else if let (false, Some(target)) = (matches!(filter, Value::Null), self.model(target)) {
+                self.check_filter(cx, span, target, filter);
+            }
+        }
+    }
+
+    /// `{ op: value, ... }` on a column of type `ty`.
+    fn check_column(&self, cx: &mut Cx, span: &Span, key: &str, ty: &ScalarType, list: bool, value: &Value) {
+        let Value::Object(ops) = value else {
+            cx.error(
+                span.clone(),
+                format!("where: {{ {key}: {value} }} needs an operator: {{ {key}: {{ eq: {value} }} }}"),
+            );
+            return;
+        };
+        if operators::filter_input(ty, list).is_none() {
+            let what =
+                if list { "a list field".to_string() } else { format!("{} {} field", article(ty.name()), ty.name()) };
+            cx.error(span.clone(), format!("where: {{ {key}: ... }}: {key} cannot be filtered ({what})"));
+            return;
+        }
+        let offered = operators::operators_of(ty);
+        let offered_names: Vec<&str> = offered.iter().map(|op| op.name()).collect();
+        for (name, operand) in ops {
+            let at = format!("where: {{ {key}: {{ {name}: {operand} }} }}");
+            let op = match Operator::parse(name) {
+                Some(op) if offered.contains(&op) => op,
+                Some(_) => {
                     cx.error(
                         span.clone(),
-                        format!("where: {{ {k}: {value} }} needs an operator: {{ {k}: {{ eq: {value} }} }}"),
+                        format!(
+                            "{at}: {name} does not apply to {} {} field; expected {}",
+                            article(ty.name()),
+                            ty.name(),
+                            one_of(&offered_names)
+                        ),
                     );
+                    continue;
                 }
-                check_placeholders(cx, span, user, value);
-            }
-            k => {
-                let names = model.fields.iter().map(|f| f.name.as_str());
-                let ids = model.belongs_to().map(|(_, b)| b.id_field.as_str());
-                let hint = did_you_mean(k, names.chain(ids));
-                cx.error(span.clone(), format!("unknown field \"{k}\" in @auth where: of {}{hint}", model.name));
+                None => {
+                    let hint = did_you_mean(name, offered_names.iter().copied());
+                    cx.error(
+                        span.clone(),
+                        format!(
+                            "{at}: unknown operator \"{name}\" for {} {} field{hint}; expected {}",
+                            article(ty.name()),
+                            ty.name(),
+                            one_of(&offered_names)
+                        ),
+                    );
+                    continue;
+                }
+            };
+            let problem = match (op.operand(), operand) {
+                (_, Value::Null) => None,
+                (Operand::Boolean, Value::Boolean(_)) => None,
+                (Operand::Boolean, other) => {
+                    Some(Problem::Operand(format!("{name} takes true or false, found {other}")))
+                }
+                (Operand::List, Value::List(items)) => {
+                    items.iter().find_map(|item| self.value_problem(ty, op, item, true))
+                }
+                (Operand::List | Operand::One, one) => self.value_problem(ty, op, one, false),
+            };
+            match problem {
+                Some(Problem::Operand(why)) => cx.error(span.clone(), format!("{at}: {why}")),
+                Some(Problem::Whole(message)) => cx.error(span.clone(), message),
+                None => {}
             }
         }
+    }
+
+    /// Why `v` is not an operand of `op` on a field of type `ty` (an item of a list when
+    /// `in_list`): a value of the type, or a placeholder where the SQL compiler takes one.
+    fn value_problem(&self, ty: &ScalarType, op: Operator, v: &Value, in_list: bool) -> Option<Problem> {
+        if let Value::String(s) = v {
+            if s.starts_with("$claims.") || s == "$user.id" {
+                return None;
+            }
+            if let Some(f) = s.strip_prefix("$user.") {
+                if !matches!(self.user.field(f).map(|f| &f.kind), Some(FieldKind::Scalar(_))) {
+                    let names = self.user.scalar_fields().map(|(f, _)| f.name.as_str());
+                    let hint = did_you_mean(f, names);
+                    return Some(Problem::Whole(format!("\"{s}\" in @auth where: is not a field of User{hint}")));
+                }
+                // Compared with the caller's `users` row in a subquery: one value, compared.
+                let compared = [Operator::Eq, Operator::Ne, Operator::Lt, Operator::Lte, Operator::Gt, Operator::Gte];
+                if in_list || !compared.contains(&op) {
+                    let names = compared.map(Operator::name);
+                    return Some(Problem::Operand(format!(
+                        "\"{s}\" can only be the value of {} (only \"$user.id\" and \"$claims.<name>\" can be an item of in: or notIn:)",
+                        one_of(&names)
+                    )));
+                }
+                return None;
+            }
+        }
+        if in_list && matches!(v, Value::Null) {
+            return Some(Problem::Operand(format!("expected {} {}, found null", article(ty.name()), ty.name())));
+        }
+        // An ID may be given as an integer, as GraphQL's ID accepts.
+        if *ty == ScalarType::Id && matches!(v, Value::Number(n) if n.is_i64() || n.is_u64()) {
+            return None;
+        }
+        values::item(v, ty, self.enums).err().map(Problem::Operand)
     }
 }
 
-fn check_placeholders(cx: &mut Cx, span: &Span, user: &Model, v: &Value) {
-    match v {
-        Value::String(s) => {
-            if let Some(f) = s.strip_prefix("$user.")
-                && !matches!(user.field(f).map(|f| &f.kind), Some(FieldKind::Scalar(_)))
-            {
-                let names = user.scalar_fields().map(|(f, _)| f.name.as_str());
-                let hint = did_you_mean(f, names);
-                cx.error(span.clone(), format!("\"{s}\" in @auth where: is not a field of User{hint}"));
-            }
-        }
-        Value::List(items) => items.iter().for_each(|i| check_placeholders(cx, span, user, i)),
-        Value::Object(obj) => obj.values().for_each(|i| check_placeholders(cx, span, user, i)),
-        _ => {}
-    }
+/// What is wrong with an operand: said of the operand (after the `where: { ... }` it is in), or
+/// a message of its own.
+enum Problem {
+    Operand(String),
+    Whole(String),
 }

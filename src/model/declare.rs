@@ -274,20 +274,12 @@ fn object_def<'a>(
 fn check_generated_names(cx: &mut Cx, d: &Declared) {
     let mut generated: HashMap<String, String> = HashMap::new();
     for m in d.models.iter().map(|m| m.name.as_str()).chain(["User"]) {
-        for g in [
-            format!("{m}Connection"),
-            format!("{m}Edge"),
-            format!("{m}Filter"),
-            format!("{m}ListFilter"),
-            format!("{m}OrderBy"),
-            format!("Create{m}Input"),
-            format!("Update{m}Input"),
-        ] {
+        for g in naming::model_types(m) {
             generated.insert(g, format!("model {m}"));
         }
     }
     for e in &d.enums {
-        generated.insert(format!("{}Filter", e.name), format!("enum {}", e.name));
+        generated.insert(naming::filter_type(&e.name), format!("enum {}", e.name));
     }
     let declared = d.enums.iter().map(|e| (&e.name, &e.span)).chain(d.models.iter().map(|m| (&m.name, &m.decl.span)));
     for (name, span) in declared {

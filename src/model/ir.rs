@@ -270,7 +270,7 @@ pub struct AuthRule {
     /// Operations the rule grants; all four when not given.
     pub operations: Vec<Operation>,
     /// Row condition in the model's filter syntax (`$user.*` / `$claims.*` placeholders kept
-    /// as strings), validated against the model's fields.
+    /// as strings), validated against the models' fields and the operator grammar.
     pub condition: Option<async_graphql::Value>,
     pub span: Span,
 }

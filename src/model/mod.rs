@@ -9,6 +9,7 @@ pub mod ir;
 #[allow(clippy::module_inception)]
 mod model;
 pub mod naming;
+pub mod operators;
 mod parse;
 #[cfg(test)]
 mod parse_tests;

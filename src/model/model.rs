@@ -13,7 +13,7 @@ pub(super) struct BuiltModel {
     pub has_many: Vec<PendingHasMany>,
 }
 
-pub(super) fn build_model(cx: &mut Cx, d: &Declared, md: &ModelDecl, user: &Model) -> BuiltModel {
+pub(super) fn build_model(cx: &mut Cx, d: &Declared, md: &ModelDecl) -> BuiltModel {
     let src = md.decl.src;
     let def = md.decl.def;
     let mut auth_dir = None;
@@ -77,7 +77,6 @@ pub(super) fn build_model(cx: &mut Cx, d: &Declared, md: &ModelDecl, user: &Mode
         builtin: false,
     };
     auth_rules::resolve_owners(cx, &mut model);
-    auth_rules::check_conditions(cx, &model, user);
     relations::check_generated_fields(cx, &model);
     model.indexes = index_dirs.into_iter().filter_map(|dir| relations::composite_index(cx, src, &model, dir)).collect();
     BuiltModel { model, has_many }

@@ -121,6 +121,85 @@ pub fn fk_field(relation: &str) -> String {
     format!("{relation}Id")
 }
 
+/// The filter input of a model, an enum or a built-in scalar: `Post` → `PostFilter`,
+/// `Status` → `StatusFilter`, `ID` → `IDFilter`.
+pub fn filter_type(name: &str) -> String {
+    format!("{name}Filter")
+}
+
+/// The filter on a model's related rows (a `@hasMany`): `Post` → `PostListFilter`.
+pub fn list_filter_type(model: &str) -> String {
+    format!("{model}ListFilter")
+}
+
+/// A sort key of a model's lists: `Post` → `PostOrderBy`.
+pub fn order_by_type(model: &str) -> String {
+    format!("{model}OrderBy")
+}
+
+/// A page of a model's rows: `Post` → `PostConnection`.
+pub fn connection_type(model: &str) -> String {
+    format!("{model}Connection")
+}
+
+/// One row of a page: `Post` → `PostEdge`.
+pub fn edge_type(model: &str) -> String {
+    format!("{model}Edge")
+}
+
+/// The input of the create mutation: `Post` → `CreatePostInput`.
+pub fn create_input_type(model: &str) -> String {
+    format!("Create{model}Input")
+}
+
+/// The input of the update mutation: `Post` → `UpdatePostInput`.
+pub fn update_input_type(model: &str) -> String {
+    format!("Update{model}Input")
+}
+
+/// Every type name the API generates for a model, in the order it lists them.
+pub fn model_types(model: &str) -> [String; 7] {
+    [
+        connection_type(model),
+        edge_type(model),
+        filter_type(model),
+        list_filter_type(model),
+        order_by_type(model),
+        create_input_type(model),
+        update_input_type(model),
+    ]
+}
+
+/// The create mutation: `BlogPost` → `createBlogPost`.
+pub fn create_mutation(model: &str) -> String {
+    format!("create{model}")
+}
+
+/// The update mutation: `BlogPost` → `updateBlogPost`.
+pub fn update_mutation(model: &str) -> String {
+    format!("update{model}")
+}
+
+/// The delete mutation: `BlogPost` → `deleteBlogPost`.
+pub fn delete_mutation(model: &str) -> String {
+    format!("delete{model}")
+}
+
+/// The subscription to created rows: `BlogPost` → `blogPostCreated`.
+pub fn created_field(model: &str) -> String {
+    format!("{}Created", lower_first(model))
+}
+
+/// The subscription to updated rows: `BlogPost` → `blogPostUpdated`.
+pub fn updated_field(model: &str) -> String {
+    format!("{}Updated", lower_first(model))
+}
+
+/// The subscription to deleted rows: `BlogPost` → `blogPostDeleted`.
+pub fn deleted_field(model: &str) -> String {
+    format!("{}Deleted", lower_first(model))
+}
+
 /// SCREAMING_CASE check for enum values.
 pub fn is_screaming_case(v: &str) -> bool {
     v.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
@@ -157,5 +236,43 @@ mod tests {
         assert_eq!(snake_case("authorId"), "author_id");
         assert_eq!(snake_case("HTTPServer"), "http_server");
         assert_eq!(table_name("Category"), "categories");
+    }
+
+    #[test]
+    fn generated_type_names() {
+        assert_eq!(filter_type("Post"), "PostFilter");
+        assert_eq!(filter_type("Status"), "StatusFilter");
+        assert_eq!(filter_type("ID"), "IDFilter");
+        assert_eq!(list_filter_type("BlogPost"), "BlogPostListFilter");
+        assert_eq!(order_by_type("BlogPost"), "BlogPostOrderBy");
+        assert_eq!(connection_type("BlogPost"), "BlogPostConnection");
+        assert_eq!(edge_type("BlogPost"), "BlogPostEdge");
+        assert_eq!(create_input_type("BlogPost"), "CreateBlogPostInput");
+        assert_eq!(update_input_type("BlogPost"), "UpdateBlogPostInput");
+        assert_eq!(
+            model_types("Post"),
+            [
+                "PostConnection",
+                "PostEdge",
+                "PostFilter",
+                "PostListFilter",
+                "PostOrderBy",
+                "CreatePostInput",
+                "UpdatePostInput"
+            ]
+        );
+    }
+
+    #[test]
+    fn generated_field_names() {
+        assert_eq!(create_mutation("BlogPost"), "createBlogPost");
+        assert_eq!(update_mutation("BlogPost"), "updateBlogPost");
+        assert_eq!(delete_mutation("BlogPost"), "deleteBlogPost");
+        assert_eq!(created_field("Post"), "postCreated");
+        assert_eq!(updated_field("Post"), "postUpdated");
+        assert_eq!(deleted_field("Post"), "postDeleted");
+        assert_eq!(created_field("BlogPost"), "blogPostCreated");
+        assert_eq!(updated_field("BlogPost"), "blogPostUpdated");
+        assert_eq!(deleted_field("BlogPost"), "blogPostDeleted");
     }
 }

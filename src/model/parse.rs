@@ -6,7 +6,7 @@
 //! (`user`) and each model with its fields and rules (`model`, `fields`, `auth_rules`) →
 //! resolve what spans models (`relations`).
 
-use super::{Diagnostic, Schema, Span, declare, model, relations, user};
+use super::{Diagnostic, Schema, Span, auth_rules, declare, model, relations, user};
 use async_graphql::parser::{self, Pos};
 use sha2::{Digest, Sha256};
 
@@ -59,11 +59,12 @@ pub fn parse_sources(sources: &[(String, String)]) -> Result<Schema, Vec<Diagnos
     let mut models = vec![user];
     let mut pending = Vec::new();
     for decl in &declared.models {
-        let built = model::build_model(&mut cx, &declared, decl, &models[0]);
+        let built = model::build_model(&mut cx, &declared, decl);
         pending.extend(built.has_many);
         models.push(built.model);
     }
     relations::resolve_has_many(&mut cx, &mut models, &pending);
+    auth_rules::check_conditions(&mut cx, &models, &declared.enums);
     for m in models.iter().filter(|m| !m.builtin && m.auth.is_none()) {
         cx.warn(
             m.span.clone(),

@@ -3,7 +3,7 @@
 use super::declare::Declared;
 use super::fields::{self, managed_field};
 use super::parse::Cx;
-use super::{AuthAllow, Field, FieldKind, Managed, Model, ScalarField, ScalarType, Span, auth_rules, relations};
+use super::{AuthAllow, Field, FieldKind, Managed, Model, ScalarField, ScalarType, Span, relations};
 use std::collections::HashMap;
 
 /// Fields every User has; a profile may not redeclare them.
@@ -81,7 +81,6 @@ pub(super) fn build_user(cx: &mut Cx, d: &Declared) -> Model {
         span,
         builtin: true,
     };
-    auth_rules::check_conditions(cx, &user, &user);
     relations::check_generated_fields(cx, &user);
     user
 }

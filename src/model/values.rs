@@ -5,7 +5,7 @@ use super::args::arg;
 use super::declare::Declared;
 use super::parse::{Cx, Src};
 use super::suggest::{did_you_mean, one_of};
-use super::{Bounds, ScalarType};
+use super::{Bounds, EnumDef, ScalarType};
 use async_graphql::Value;
 use async_graphql::parser::Positioned;
 use async_graphql::parser::types::ConstDirective;
@@ -20,16 +20,18 @@ pub(super) fn default_value(v: &Value, ty: &ScalarType, list: bool, d: &Declared
         return Err("null is not a default; leave the field nullable without @default".into());
     }
     if !list {
-        return item(v, ty, d);
+        return item(v, ty, &d.enums);
     }
     let Value::List(items) = v else {
         return Err(format!("expected a list of {}, e.g. [], found {v}", ty.name()));
     };
-    let items = items.iter().map(|i| item(i, ty, d)).collect::<Result<Vec<_>, _>>()?;
+    let items = items.iter().map(|i| item(i, ty, &d.enums)).collect::<Result<Vec<_>, _>>()?;
     Ok(serde_json::Value::Array(items))
 }
 
-fn item(v: &Value, ty: &ScalarType, d: &Declared) -> Result<serde_json::Value, String> {
+/// Checks one value (not a list) of type `ty`, as a `@default` or a `where:` operand gives it
+/// (enum values bare or as strings); returns it as JSON, or why it does not fit.
+pub(super) fn item(v: &Value, ty: &ScalarType, enums: &[EnumDef]) -> Result<serde_json::Value, String> {
     let label = ty.name();
     let mismatch = || format!("expected {} {label}, found {v}", article(label));
     match (ty, v) {
@@ -48,7 +50,7 @@ fn item(v: &Value, ty: &ScalarType, d: &Declared) -> Result<serde_json::Value, S
         },
         (ScalarType::Enum(name), Value::Enum(_) | Value::String(_)) => {
             let value = super::args::enum_like(v).expect("matched an enum or a string");
-            let def = d.enum_def(name).expect("field types resolve only to declared enums");
+            let def = enums.iter().find(|e| e.name == *name).expect("field types resolve only to declared enums");
             if def.values.iter().any(|x| x == value) {
                 Ok(value.to_string().into())
             } else {
@@ -61,7 +63,7 @@ fn item(v: &Value, ty: &ScalarType, d: &Declared) -> Result<serde_json::Value, S
     }
 }
 
-fn article(word: &str) -> &'static str {
+pub(super) fn article(word: &str) -> &'static str {
     match word.chars().next() {
         Some('A' | 'E' | 'I' | 'O' | 'U') => "an",
         _ => "a",

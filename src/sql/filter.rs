@@ -1,5 +1,5 @@
-//! The `filter` argument → one SQL predicate. The same compiler will serve `@auth` row rules,
-//! so a rule and a filter can never disagree about what a condition means.
+//! The `filter` argument → one SQL predicate. The same compiler serves `@auth` row rules
+//! (`where:`), so a rule and a filter can never disagree about what a condition means.
 //!
 //! Semantics: operators follow SQL (`ne: "x"` does not match NULL); `not` is the exact
 //! complement of its filter (NULL-safe), and `every` means "no related row fails the filter".
@@ -8,7 +8,8 @@ use super::input::Input;
 use super::params::{Conv, Source};
 use super::{ColumnSpec, SqlCtx, col, column_for};
 use crate::error::{ApiError, ApiResult};
-use crate::model::{FieldKind, Model, ScalarType};
+use crate::model::operators::{Operator, Quantifier, filter_input};
+use crate::model::{FieldKind, Model, naming};
 use async_graphql::Value as GqlValue;
 use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Func, Query, QueryStatementBuilder, SelectStatement};
 use serde_json::Value as Json;
@@ -19,7 +20,7 @@ pub fn filter_condition(cx: &SqlCtx, model: &Model, alias: &str, filter: &Input)
         return Ok(Condition::all());
     }
     let Some(entries) = filter.entries() else {
-        return Err(ApiError::bad_input(format!("{}Filter must be an object", model.name)));
+        return Err(ApiError::bad_input(format!("{} must be an object", naming::filter_type(&model.name))));
     };
     let mut cond = Condition::all();
     for (key, value) in entries {
@@ -57,9 +58,9 @@ fn field_condition(cx: &SqlCtx, model: &Model, alias: &str, key: &str, value: &I
     let cond = match column_for(model, key) {
         Some(spec) => column_condition(cx, &spec, alias, value)?,
         None => {
-            let field = model
-                .field(key)
-                .ok_or_else(|| ApiError::bad_input(format!("{}Filter has no field {key}", model.name)))?;
+            let field = model.field(key).ok_or_else(|| {
+                ApiError::bad_input(format!("{} has no field {key}", naming::filter_type(&model.name)))
+            })?;
             relation_condition(cx, alias, key, field, value)?
         }
     };
@@ -95,10 +96,16 @@ fn relation_condition(
             let mut cond = Condition::all();
             for (op, sub_filter) in ops {
                 let link = Some((h.via.as_str(), via, alias));
-                cond = cond.add(match op.as_str() {
-                    "some" => Expr::exists(subquery(cx, target, &sub_filter, link)?),
-                    "none" => Expr::not_exists(subquery(cx, target, &sub_filter, link)?),
-                    "every" => {
+                let Some(quantifier) = Quantifier::parse(op.as_str()) else {
+                    return Err(ApiError::bad_input(format!(
+                        "{} has no operator {op}",
+                        naming::list_filter_type(&target.name)
+                    )));
+                };
+                cond = cond.add(match quantifier {
+                    Quantifier::Some => Expr::exists(subquery(cx, target, &sub_filter, link)?),
+                    Quantifier::None => Expr::not_exists(subquery(cx, target, &sub_filter, link)?),
+                    Quantifier::Every => {
                         let a = cx.alias();
                         let inner = complement(filter_condition(cx, target, &a, &sub_filter)?);
                         let mut q = Query::select();
@@ -111,9 +118,6 @@ fn relation_condition(
                             q.cond_where(guard);
                         }
                         Expr::not_exists(q)
-                    }
-                    other => {
-                        return Err(ApiError::bad_input(format!("{}ListFilter has no operator {other}", target.name)));
                     }
                 });
             }
@@ -156,7 +160,7 @@ fn column_condition(cx: &SqlCtx, spec: &ColumnSpec, alias: &str, ops: &Input) ->
     let Some(ops) = ops.entries() else {
         return Err(ApiError::invalid_field(&spec.key, format!("{}: expected a filter object", spec.key)));
     };
-    if spec.list || spec.ty == ScalarType::Json {
+    if filter_input(&spec.ty, spec.list).is_none() {
         return Err(ApiError::invalid_field(&spec.key, format!("{} cannot be filtered", spec.key)));
     }
     let mut cond = Condition::all();
@@ -176,7 +180,13 @@ enum Operand {
     Items(Vec<Source>),
 }
 
-fn operator(cx: &SqlCtx, spec: &ColumnSpec, alias: &str, op: &str, v: &Input) -> ApiResult<Expr> {
+fn operator(cx: &SqlCtx, spec: &ColumnSpec, alias: &str, name: &str, v: &Input) -> ApiResult<Expr> {
+    let Some(op) = Operator::parse(name).filter(|op| op.applies_to(&spec.ty)) else {
+        return Err(ApiError::invalid_field(
+            &spec.key,
+            format!("{}: operator {name} does not apply to this field", spec.key),
+        ));
+    };
     let c = col(alias, &spec.column);
     let operand = if cx.in_rule() {
         // A rule's operands are constants of the schema, with the caller's values for placeholders.
@@ -191,34 +201,31 @@ fn operator(cx: &SqlCtx, spec: &ColumnSpec, alias: &str, op: &str, v: &Input) ->
     } else {
         Operand::One(v.source())
     };
-    if v.is_null() && !matches!(op, "eq" | "ne") {
+    if v.is_null() && !matches!(op, Operator::Eq | Operator::Ne) {
         // A null operand sets no condition (as an absent one); only eq/ne give null a meaning.
         return Ok(always(true));
     }
-    let is_text = matches!(spec.ty, ScalarType::String | ScalarType::Id);
     let one = |operand: Operand| -> ApiResult<Expr> {
         match operand {
             Operand::One(src) => cx.bind(src, Conv::Scalar(spec.clone())),
-            _ => Err(ApiError::invalid_field(&spec.key, format!("{}: {op} takes one value, not a list", spec.key))),
+            _ => Err(ApiError::invalid_field(
+                &spec.key,
+                format!("{}: {} takes one value, not a list", spec.key, op.name()),
+            )),
         }
     };
     Ok(match op {
-        "eq" if v.is_null() => c.is_null(),
-        "ne" if v.is_null() => c.is_not_null(),
-        "eq" => c.eq(one(operand)?),
-        "ne" => c.ne(one(operand)?),
-        "lt" | "lte" | "gt" | "gte" if spec.ty != ScalarType::Boolean => {
-            let b = one(operand)?;
-            match op {
-                "lt" => c.lt(b),
-                "lte" => c.lte(b),
-                "gt" => c.gt(b),
-                _ => c.gte(b),
-            }
-        }
-        "in" | "notIn" => {
+        Operator::Eq if v.is_null() => c.is_null(),
+        Operator::Ne if v.is_null() => c.is_not_null(),
+        Operator::Eq => c.eq(one(operand)?),
+        Operator::Ne => c.ne(one(operand)?),
+        Operator::Lt => c.lt(one(operand)?),
+        Operator::Lte => c.lte(one(operand)?),
+        Operator::Gt => c.gt(one(operand)?),
+        Operator::Gte => c.gte(one(operand)?),
+        Operator::In | Operator::NotIn => {
             if v.is_list() && v.items().is_empty() {
-                return Ok(always(op == "notIn"));
+                return Ok(always(op == Operator::NotIn));
             }
             let inside = match operand {
                 Operand::One(src) | Operand::List(src) => in_list(cx, c, src, spec)?,
@@ -230,22 +237,14 @@ fn operator(cx: &SqlCtx, spec: &ColumnSpec, alias: &str, op: &str, v: &Input) ->
                     c.is_in(bound)
                 }
             };
-            if op == "in" { inside } else { inside.not() }
+            if op == Operator::In { inside } else { inside.not() }
         }
-        "isNull" => match v.peek() {
+        Operator::IsNull => match v.peek() {
             Some(GqlValue::Boolean(true)) => c.is_null(),
             Some(GqlValue::Boolean(false)) => c.is_not_null(),
             _ => return Ok(always(true)),
         },
-        "contains" | "startsWith" | "endsWith" if is_text && spec.ty == ScalarType::String => {
-            text_match(cx, c, op, one(operand)?)
-        }
-        _ => {
-            return Err(ApiError::invalid_field(
-                &spec.key,
-                format!("{}: operator {op} does not apply to this field", spec.key),
-            ));
-        }
+        Operator::Contains | Operator::StartsWith | Operator::EndsWith => text_match(cx, c, op, one(operand)?),
     })
 }
 
@@ -374,32 +373,32 @@ pub fn profile_values_present(cx: &SqlCtx, condition: &GqlValue) -> ApiResult<Op
 }
 
 /// `column <op> (SELECT <user column> FROM users WHERE id = <caller>)`.
-fn user_column_compare(cx: &SqlCtx, c: Expr, op: &str, column: &str) -> ApiResult<Expr> {
+fn user_column_compare(cx: &SqlCtx, c: Expr, op: Operator, column: &str) -> ApiResult<Expr> {
     let mut q = Query::select();
     q.column(Alias::new(column)).from(Alias::new("users")).and_where(Expr::col(Alias::new("id")).eq(cx.caller_id()?));
     let sub = Expr::SubQuery(None, Box::new(q.into_sub_query_statement()));
     Ok(match op {
-        "eq" => c.eq(sub),
-        "ne" => c.ne(sub),
-        "lt" => c.lt(sub),
-        "lte" => c.lte(sub),
-        "gt" => c.gt(sub),
-        "gte" => c.gte(sub),
-        _ => return Err(ApiError::internal(format!("`$user.<field>` does not work with {op}"))),
+        Operator::Eq => c.eq(sub),
+        Operator::Ne => c.ne(sub),
+        Operator::Lt => c.lt(sub),
+        Operator::Lte => c.lte(sub),
+        Operator::Gt => c.gt(sub),
+        Operator::Gte => c.gte(sub),
+        _ => return Err(ApiError::internal(format!("`$user.<field>` does not work with {}", op.name()))),
     })
 }
 
 /// Case-sensitive substring tests, the same on both databases (SQLite's LIKE is not). An empty
 /// string matches every non-NULL value, with no special case: the statement does not depend
 /// on the value.
-fn text_match(cx: &SqlCtx, c: Expr, op: &str, v: Expr) -> Expr {
+fn text_match(cx: &SqlCtx, c: Expr, op: Operator, v: Expr) -> Expr {
     let pg = cx.backend == sea_orm::DatabaseBackend::Postgres;
     match (op, pg) {
-        ("contains", true) => Expr::cust_with_exprs("strpos($1, $2) > 0", [c, v]),
-        ("contains", false) => Expr::cust_with_exprs("instr(?, ?) > 0", [c, v]),
-        ("startsWith", true) => Expr::cust_with_exprs("starts_with($1, $2)", [c, v]),
-        ("startsWith", false) => Expr::cust_with_exprs("substr(?, 1, length(?)) = ?", [c, v.clone(), v]),
-        ("endsWith", true) => Expr::cust_with_exprs("right($1, length($2)) = $2", [c, v]),
+        (Operator::Contains, true) => Expr::cust_with_exprs("strpos($1, $2) > 0", [c, v]),
+        (Operator::Contains, false) => Expr::cust_with_exprs("instr(?, ?) > 0", [c, v]),
+        (Operator::StartsWith, true) => Expr::cust_with_exprs("starts_with($1, $2)", [c, v]),
+        (Operator::StartsWith, false) => Expr::cust_with_exprs("substr(?, 1, length(?)) = ?", [c, v.clone(), v]),
+        (_, true) => Expr::cust_with_exprs("right($1, length($2)) = $2", [c, v]),
         // From the position that leaves exactly length(v) characters (at or before the start
         // when v is longer, which then cannot match).
         _ => Expr::cust_with_exprs("substr(?, length(?) - length(?) + 1) = ?", [c.clone(), c, v.clone(), v]),

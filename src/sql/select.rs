@@ -25,7 +25,7 @@ use super::shape::{
 use super::text::{self, column, ident, where_clause};
 use super::{ColumnSpec, SqlCtx, col, columns};
 use crate::error::{ApiError, ApiResult};
-use crate::model::{BelongsTo, Field, FieldKind, HasMany, Model, Operation};
+use crate::model::{BelongsTo, Field, FieldKind, HasMany, Model, Operation, naming};
 use async_graphql::{Name, Pos};
 use async_graphql_value::Value as DocValue;
 use sea_orm::sea_query::{Condition, ExprTrait};
@@ -496,7 +496,7 @@ impl Reader<'_, '_> {
                         };
                         edge.push((Name::new(k), g[0].pos, f));
                     }
-                    PageField::Edges(Name::new(format!("{}Edge", model.name)), edge)
+                    PageField::Edges(Name::new(naming::edge_type(&model.name)), edge)
                 }
                 "pageInfo" => {
                     let mut info = Vec::new();
@@ -522,7 +522,7 @@ impl Reader<'_, '_> {
             .iter()
             .map(|k| shape.column(&k.spec.key).ok_or_else(|| no_field(model, &k.spec.key)))
             .collect::<ApiResult<Vec<_>>>()?;
-        Ok(OutPage { typename: Name::new(format!("{}Connection", model.name)), fields, meta, cursor_at })
+        Ok(OutPage { typename: Name::new(naming::connection_type(&model.name)), fields, meta, cursor_at })
     }
 }
 

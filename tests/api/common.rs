@@ -118,7 +118,7 @@ pub fn error_code(r: &Value) -> &str {
     r["errors"][0]["extensions"]["code"].as_str().unwrap_or_else(|| panic!("expected an error, got {r:#}"))
 }
 
-/// Creates a user row directly (sign-up arrives with the auth issue); returns its id.
+/// Creates a user row directly (no sign-up round trip, no password); returns its id.
 pub async fn create_user(s: &TestServer, email: &str) -> String {
     use sea_orm::ConnectionTrait;
     let id = uuid::Uuid::now_v7().to_string();

@@ -3,13 +3,10 @@
 //! `{ author: { email: { endsWith: "@x.com" } } }` → `author.email endsWith "@x.com"`,
 //! `{ comments: { some: { ... } } }` → `comments some (...)`.
 
+use crate::model::operators::{Operator, Quantifier};
 use crate::model::{FieldKind, Model, Schema};
 use async_graphql::Value;
 use std::fmt;
-
-const SCALAR_OPS: [&str; 12] =
-    ["eq", "ne", "in", "notIn", "lt", "lte", "gt", "gte", "contains", "startsWith", "endsWith", "isNull"];
-const LIST_OPS: [&str; 3] = ["some", "none", "every"];
 
 /// A boolean expression over rows, kept as a tree so `and` / `or` nest with parentheses.
 #[derive(Debug, Clone, PartialEq)]
@@ -119,14 +116,14 @@ fn render_field(schema: &Schema, model: Option<&Model>, path: &str, key: &str, v
         Some(FieldKind::BelongsTo(b)) => render_filter(schema, schema.model(&b.target), &format!("{path}."), v),
         Some(FieldKind::HasMany(h)) => render_quantifiers(schema, schema.model(&h.target), path, v),
         Some(FieldKind::Scalar(_)) => render_ops(path, v),
-        None if is_id_field || has_only_keys(v, &SCALAR_OPS) => render_ops(path, v),
-        None if has_only_keys(v, &LIST_OPS) => render_quantifiers(schema, None, path, v),
+        None if is_id_field || has_only_keys(v, |k| Operator::parse(k).is_some()) => render_ops(path, v),
+        None if has_only_keys(v, |k| Quantifier::parse(k).is_some()) => render_quantifiers(schema, None, path, v),
         None => render_filter(schema, None, &format!("{path}."), v),
     }
 }
 
-fn has_only_keys(v: &Value, keys: &[&str]) -> bool {
-    matches!(v, Value::Object(obj) if !obj.is_empty() && obj.keys().all(|k| keys.contains(&k.as_str())))
+fn has_only_keys(v: &Value, is_key: impl Fn(&str) -> bool) -> bool {
+    matches!(v, Value::Object(obj) if !obj.is_empty() && obj.keys().all(|k| is_key(k.as_str())))
 }
 
 /// `{ some: F, none: F, every: F }` on a hasMany relation.
@@ -148,20 +145,20 @@ fn render_ops(path: &str, v: &Value) -> Expr {
     };
     let parts = obj.iter().map(|(op, x)| {
         let x_text = value(x);
-        let text = match op.as_str() {
-            "eq" => format!("{path} = {x_text}"),
-            "ne" => format!("{path} != {x_text}"),
-            "lt" => format!("{path} < {x_text}"),
-            "lte" => format!("{path} <= {x_text}"),
-            "gt" => format!("{path} > {x_text}"),
-            "gte" => format!("{path} >= {x_text}"),
-            "notIn" => format!("{path} not in {x_text}"),
-            "isNull" => match x {
+        let text = match Operator::parse(op.as_str()) {
+            Some(Operator::Eq) => format!("{path} = {x_text}"),
+            Some(Operator::Ne) => format!("{path} != {x_text}"),
+            Some(Operator::Lt) => format!("{path} < {x_text}"),
+            Some(Operator::Lte) => format!("{path} <= {x_text}"),
+            Some(Operator::Gt) => format!("{path} > {x_text}"),
+            Some(Operator::Gte) => format!("{path} >= {x_text}"),
+            Some(Operator::NotIn) => format!("{path} not in {x_text}"),
+            Some(Operator::IsNull) => match x {
                 Value::Boolean(true) => format!("{path} is null"),
                 Value::Boolean(false) => format!("{path} is not null"),
                 _ => format!("{path} isNull {x_text}"),
             },
-            other => format!("{path} {other} {x_text}"),
+            _ => format!("{path} {op} {x_text}"),
         };
         Expr::Atom(text)
     });

@@ -354,3 +354,153 @@ type Team @model { name: String }"#,
     assert!(!e.iter().any(|m| m.contains("karma")), "a defaulted required profile field is fine: {e:#?}");
     assert_eq!(e.len(), 5, "{e:#?}");
 }
+
+/// The fields `where:` tests below filter on.
+const WHERE_FIELDS: &str = r#"]) {
+  title: String
+  views: Int
+  score: Float
+  featured: Boolean
+  status: Status
+  publishedAt: DateTime
+  tags: [String]
+  meta: JSON
+  author: User @belongsTo
+  comments: [Comment!]! @hasMany
+}
+enum Status { DRAFT PUBLISHED }
+type Comment @model @auth(rules: [{ allow: public }]) { body: String, post: Post! @belongsTo }
+type User { nickname: String }"#;
+
+/// Errors of a `Post` whose `@auth` rules are `rules` (one per line, from line 2, column 3).
+fn where_errors(rules: &[&str]) -> Vec<String> {
+    let rules: String = rules.iter().map(|r| format!("  {r}\n")).collect();
+    errors(&format!("type Post @model @auth(rules: [\n{rules}{WHERE_FIELDS}"))
+}
+
+#[test]
+fn where_operators_must_exist() {
+    let e = where_errors(&[
+        r#"{ allow: public, where: { title: { like: "x" } } }"#,
+        r#"{ allow: public, where: { title: { startWith: "x" } } }"#,
+        r#"{ allow: public, where: { comments: { any: {} } } }"#,
+    ]);
+    assert_error(
+        &e,
+        "s.graphql:2:3: where: { title: { like: \"x\" } }: unknown operator \"like\" for a String field; expected eq, ne, in, notIn, lt, lte, gt, gte, contains, startsWith, endsWith or isNull",
+    );
+    assert_error(
+        &e,
+        "s.graphql:3:3: where: { title: { startWith: \"x\" } }: unknown operator \"startWith\" for a String field (did you mean \"startsWith\"?)",
+    );
+    assert_error(
+        &e,
+        "s.graphql:4:3: where: { comments: { any: ... } }: unknown operator \"any\" for a @hasMany field; expected some, none or every",
+    );
+    assert_eq!(e.len(), 3, "{e:#?}");
+}
+
+#[test]
+fn where_operators_must_apply_to_the_field_type() {
+    let e = where_errors(&[
+        r#"{ allow: public, where: { featured: { gt: true } } }"#,
+        r#"{ allow: public, where: { featured: { in: [true] } } }"#,
+        r#"{ allow: public, where: { status: { lt: PUBLISHED } } }"#,
+        r#"{ allow: public, where: { views: { contains: 1 } } }"#,
+        r#"{ allow: public, where: { authorId: { endsWith: "1" } } }"#,
+    ]);
+    assert_error(
+        &e,
+        "s.graphql:2:3: where: { featured: { gt: true } }: gt does not apply to a Boolean field; expected eq, ne or isNull",
+    );
+    assert_error(&e, "s.graphql:3:3: where: { featured: { in: [true] } }: in does not apply to a Boolean field");
+    assert_error(
+        &e,
+        "s.graphql:4:3: where: { status: { lt: PUBLISHED } }: lt does not apply to a Status field; expected eq, ne, in, notIn or isNull",
+    );
+    assert_error(&e, "s.graphql:5:3: where: { views: { contains: 1 } }: contains does not apply to an Int field");
+    assert_error(&e, "s.graphql:6:3: where: { authorId: { endsWith: \"1\" } }: endsWith does not apply to an ID field");
+    assert_eq!(e.len(), 5, "{e:#?}");
+}
+
+#[test]
+fn where_values_must_have_the_field_type() {
+    let e = where_errors(&[
+        r#"{ allow: public, where: { views: { eq: "x" } } }"#,
+        r#"{ allow: public, where: { status: { eq: ARCHIVED } } }"#,
+        r#"{ allow: public, where: { status: { in: [DRAFT, PUBLISHD] } } }"#,
+        r#"{ allow: public, where: { publishedAt: { gt: "yesterday" } } }"#,
+        r#"{ allow: public, where: { views: { in: [1, "two"] } } }"#,
+        r#"{ allow: public, where: { views: { lt: 3000000000 } } }"#,
+        r#"{ allow: public, where: { featured: { eq: "yes" } } }"#,
+        r#"{ allow: public, where: { title: { isNull: "yes" } } }"#,
+        r#"{ allow: public, where: { title: { eq: DRAFT } } }"#,
+        r#"{ allow: public, where: { score: { in: [1.5, null] } } }"#,
+    ]);
+    assert_error(&e, "s.graphql:2:3: where: { views: { eq: \"x\" } }: expected an Int, found \"x\"");
+    assert_error(
+        &e,
+        "s.graphql:3:3: where: { status: { eq: ARCHIVED } }: \"ARCHIVED\" is not a value of enum Status; expected DRAFT or PUBLISHED",
+    );
+    assert_error(
+        &e,
+        "s.graphql:4:3: where: { status: { in: [DRAFT, PUBLISHD] } }: \"PUBLISHD\" is not a value of enum Status (did you mean \"PUBLISHED\"?)",
+    );
+    assert_error(
+        &e,
+        "s.graphql:5:3: where: { publishedAt: { gt: \"yesterday\" } }: \"yesterday\" is not an RFC 3339 date-time",
+    );
+    assert_error(&e, "s.graphql:6:3: where: { views: { in: [1, \"two\"] } }: expected an Int, found \"two\"");
+    assert_error(&e, "s.graphql:7:3: where: { views: { lt: 3000000000 } }: 3000000000 is outside the 32-bit Int range");
+    assert_error(&e, "s.graphql:8:3: where: { featured: { eq: \"yes\" } }: expected a Boolean, found \"yes\"");
+    assert_error(&e, "s.graphql:9:3: where: { title: { isNull: \"yes\" } }: isNull takes true or false, found \"yes\"");
+    assert_error(&e, "s.graphql:10:3: where: { title: { eq: DRAFT } }: expected a String, found DRAFT");
+    assert_error(&e, "s.graphql:11:3: where: { score: { in: [1.5, null] } }: expected a Float, found null");
+    assert_eq!(e.len(), 10, "{e:#?}");
+}
+
+#[test]
+fn where_fields_must_exist_and_be_filterable_in_relation_filters_too() {
+    let e = where_errors(&[
+        r#"{ allow: public, where: { author: { emial: { eq: "x" } } } }"#,
+        r#"{ allow: public, where: { comments: { some: { bdy: { eq: "x" } } } } }"#,
+        r#"{ allow: public, where: { comments: { every: { body: { like: "x" } } } } }"#,
+        r#"{ allow: public, where: { author: { eq: "$user.id" } } }"#,
+        r#"{ allow: public, where: { author: "x" } }"#,
+        r#"{ allow: public, where: { tags: { eq: "x" } } }"#,
+        r#"{ allow: public, where: { meta: { isNull: true } } }"#,
+    ]);
+    assert_error(&e, "s.graphql:2:3: unknown field \"emial\" in @auth where: of User (did you mean \"email\"?)");
+    assert_error(&e, "s.graphql:3:3: unknown field \"bdy\" in @auth where: of Comment (did you mean \"body\"?)");
+    assert_error(&e, "s.graphql:4:3: where: { body: { like: \"x\" } }: unknown operator \"like\" for a String field");
+    assert_error(&e, "s.graphql:5:3: unknown field \"eq\" in @auth where: of User");
+    assert_error(
+        &e,
+        "s.graphql:6:3: where: { author: \"x\" } needs a condition on the fields of User, e.g. { author: { id: { eq: \"x\" } } } (or { authorId: { eq: \"x\" } })",
+    );
+    assert_error(&e, "s.graphql:7:3: where: { tags: ... }: tags cannot be filtered (a list field)");
+    assert_error(&e, "s.graphql:8:3: where: { meta: ... }: meta cannot be filtered (a JSON field)");
+    assert_eq!(e.len(), 7, "{e:#?}");
+}
+
+#[test]
+fn where_profile_placeholders_are_compared_values() {
+    let e = where_errors(&[
+        r#"{ allow: private, where: { title: { contains: "$user.nickname" } } }"#,
+        r#"{ allow: private, where: { title: { in: ["a", "$user.nickname"] } } }"#,
+        r#"{ allow: private, where: { author: { nickname: { eq: "$user.nicknam" } } } }"#,
+    ]);
+    assert_error(
+        &e,
+        "s.graphql:2:3: where: { title: { contains: \"$user.nickname\" } }: \"$user.nickname\" can only be the value of eq, ne, lt, lte, gt or gte",
+    );
+    assert_error(
+        &e,
+        "s.graphql:3:3: where: { title: { in: [\"a\", \"$user.nickname\"] } }: \"$user.nickname\" can only be",
+    );
+    assert_error(
+        &e,
+        "s.graphql:4:3: \"$user.nicknam\" in @auth where: is not a field of User (did you mean \"nickname\"?)",
+    );
+    assert_eq!(e.len(), 3, "{e:#?}");
+}

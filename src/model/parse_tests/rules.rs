@@ -44,20 +44,29 @@ fn owner_rules_add_or_reuse_a_user_reference() {
 }
 
 #[test]
-fn where_conditions_are_kept_and_checked_shallowly() {
+fn where_conditions_are_kept_and_checked() {
     let schema = ok(r#"
         enum Status { DRAFT PUBLISHED }
         type Post @model @auth(rules: [
           { allow: public, operations: [read], where: { status: { eq: PUBLISHED } } }
           { allow: private, where: { or: [{ authorId: { eq: "$user.id" } }, { not: { orgId: { eq: "$claims.org" } } }] } }
           { allow: private, where: { author: { email: { eq: "$user.nickname" } }, comments: { some: {} } } }
+          { allow: private, where: { status: { in: PUBLISHED, notIn: ["DRAFT"], ne: null }, views: { gte: 1, lt: 10, in: [1, 2] } } }
+          { allow: private, where: { orgId: { in: ["a", "$user.id", "$claims.org"], startsWith: "o", isNull: false, gt: "$user.nickname" } } }
+          { allow: private, where: { id: { eq: 7 }, score: { gt: 1, lte: 2.5 }, featured: { eq: true, isNull: null } } }
+          { allow: private, where: { publishedAt: { lt: "2026-01-31T12:00:00Z" }, comments: { every: { body: { contains: "ok" } }, none: null } } }
+          { allow: private, where: { and: [{ author: { id: { eq: "$user.id" } } }, { comments: { some: { post: { views: { gt: 3 } } } } }] } }
         ]) {
           status: Status!
           orgId: String
+          views: Int
+          score: Float
+          featured: Boolean
+          publishedAt: DateTime
           author: User @belongsTo
           comments: [Comment!]! @hasMany
         }
-        type Comment @model @auth(rules: [{ allow: public }]) { post: Post! @belongsTo }
+        type Comment @model @auth(rules: [{ allow: public }]) { body: String, post: Post! @belongsTo }
         type User { nickname: String }
     "#);
     let rules = schema.model("Post").expect("Post").auth.clone().expect("rules");
