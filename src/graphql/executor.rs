@@ -97,11 +97,12 @@ impl Executor {
         let mut roots = HashMap::new();
         let mut subscription_roots = HashMap::new();
         for m in state.ir.user_models() {
-            let base = crate::model::naming::lower_first(&m.name);
-            for (suffix, op) in
-                [("Created", ChangeOp::Create), ("Updated", ChangeOp::Update), ("Deleted", ChangeOp::Delete)]
-            {
-                subscription_roots.insert(format!("{base}{suffix}"), (m.name.clone(), op));
+            for (field, op) in [
+                (naming::created_field(&m.name), ChangeOp::Create),
+                (naming::updated_field(&m.name), ChangeOp::Update),
+                (naming::deleted_field(&m.name), ChangeOp::Delete),
+            ] {
+                subscription_roots.insert(field, (m.name.clone(), op));
             }
             roots.insert(m.single.clone(), (m.name.clone(), RootKind::Single));
             roots.insert(m.plural.clone(), (m.name.clone(), RootKind::List));
