@@ -16,6 +16,7 @@
 //! needs `FERROBASE_TEST_DATABASE_URL`), `FERROBASE_BENCH_BIN` (another ferrobase binary).
 //! Run: `cargo bench --bench realtime_load`.
 
+#[allow(dead_code)] // shared with the other benchmarks
 mod common;
 
 use common::{env_num, pct, proc_cpu, start_server};
@@ -75,7 +76,10 @@ struct Shared {
 
 async fn metric(client: &reqwest::Client, url: &str, name: &str) -> f64 {
     let text = client.get(format!("{url}/metrics")).send().await.unwrap().text().await.unwrap();
-    text.lines().find_map(|l| l.strip_prefix(name).and_then(|v| v.strip_prefix(' '))).and_then(|v| v.trim().parse().ok()).unwrap_or(0.0)
+    text.lines()
+        .find_map(|l| l.strip_prefix(name).and_then(|v| v.strip_prefix(' ')))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0.0)
 }
 
 /// One subscriber: connects, initialises (with `token`), subscribes, reports ready, then records
@@ -84,17 +88,22 @@ async fn subscriber(url: String, token: Option<String>, shared: Arc<Shared>, rea
     let mut request = format!("{}/graphql", url.replace("http://", "ws://")).into_client_request().unwrap();
     request.headers_mut().insert("sec-websocket-protocol", "graphql-transport-ws".parse().unwrap());
     let config = WebSocketConfig::default().read_buffer_size(4096).write_buffer_size(0);
-    let (mut ws, _) = tokio_tungstenite::connect_async_with_config(request, Some(config), false).await.expect("connect");
+    let (mut ws, _) =
+        tokio_tungstenite::connect_async_with_config(request, Some(config), false).await.expect("connect");
     let payload = match &token {
         Some(t) => json!({"Authorization": format!("Bearer {t}")}),
         None => json!({}),
     };
     ws.send(Message::Text(json!({"type": "connection_init", "payload": payload}).to_string().into())).await.unwrap();
-    ws.send(Message::Text(json!({"id": "n", "type": "subscribe", "payload": {"query": QUERY}}).to_string().into())).await.unwrap();
-    // Answered after the subscription is registered.
-    ws.send(Message::Text(json!({"id": "s", "type": "subscribe", "payload": {"query": "{ __typename }"}}).to_string().into()))
+    ws.send(Message::Text(json!({"id": "n", "type": "subscribe", "payload": {"query": QUERY}}).to_string().into()))
         .await
         .unwrap();
+    // Answered after the subscription is registered.
+    ws.send(Message::Text(
+        json!({"id": "s", "type": "subscribe", "payload": {"query": "{ __typename }"}}).to_string().into(),
+    ))
+    .await
+    .unwrap();
     let mut ready = Some(ready);
     while let Some(Ok(msg)) = ws.next().await {
         let Message::Text(text) = msg else { continue };
@@ -111,7 +120,9 @@ async fn subscriber(url: String, token: Option<String>, shared: Arc<Shared>, rea
             (Some("next"), Some("n")) => {
                 let now = shared.start.elapsed();
                 let title = v["payload"]["data"]["noteCreated"]["title"].as_str().unwrap_or_default();
-                if let Some(i) = title.strip_prefix("e").and_then(|n| n.split('-').next()).and_then(|n| n.parse::<usize>().ok()) {
+                if let Some(i) =
+                    title.strip_prefix("e").and_then(|n| n.split('-').next()).and_then(|n| n.parse::<usize>().ok())
+                {
                     let sent = Duration::from_micros(shared.sent_at[i].load(Ordering::Acquire));
                     shared.latencies.lock().unwrap()[i].push(now.saturating_sub(sent));
                     shared.received[i].fetch_add(1, Ordering::AcqRel);
@@ -136,9 +147,13 @@ async fn bench(backend: TestBackend) {
     let events = env_num("FERROBASE_BENCH_EVENTS", 40);
     let dir = tempfile::tempdir().unwrap();
     let tdb = TestDb::create(backend, dir.path()).await.expect("db");
-    let server =
-        start_server(dir.path(), &tdb.url, SCHEMA, &[("FERROBASE_JWT_SECRET", SECRET), ("FERROBASE_MAX_BATCH_SIZE", "10")])
-            .await;
+    let server = start_server(
+        dir.path(),
+        &tdb.url,
+        SCHEMA,
+        &[("FERROBASE_JWT_SECRET", SECRET), ("FERROBASE_MAX_BATCH_SIZE", "10")],
+    )
+    .await;
     let pid = server.child.id();
     let db = ferrobase::db::connect(&tdb.url).await.expect("connect");
     let users = common::seed_users(&db, n / 2, "sub").await;
@@ -154,25 +169,27 @@ async fn bench(backend: TestBackend) {
     tokio::time::sleep(Duration::from_millis(500)).await;
     let rss_before = rss_kib(pid);
 
-    let (ready_tx, mut ready_rx) = tokio::sync::mpsc::channel(1024);
+    let ready = Arc::new(AtomicUsize::new(0));
     let t = Instant::now();
     let connecting = Arc::new(tokio::sync::Semaphore::new(256));
     for i in 0..n {
         let token = (i % 2 == 0).then(|| jwt.issue(&users[i / 2], &[], &serde_json::Map::new(), "bench").0);
-        let (url, shared, ready) = (server.url.clone(), shared.clone(), ready_tx.clone());
+        let (url, shared, ready) = (server.url.clone(), shared.clone(), ready.clone());
         let permit = connecting.clone().acquire_owned().await.unwrap();
         tokio::spawn(async move {
             let (tx, mut rx) = tokio::sync::mpsc::channel(1);
             let task = tokio::spawn(subscriber(url, token, shared, tx));
             if rx.recv().await.is_some() {
-                let _ = ready.send(()).await;
+                ready.fetch_add(1, Ordering::AcqRel);
             }
             drop(permit);
             let _ = task.await;
         });
     }
-    for _ in 0..n {
-        ready_rx.recv().await.expect("a subscriber ready");
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while ready.load(Ordering::Acquire) < n {
+        assert!(Instant::now() < deadline, "only {} of {n} subscribers ready", ready.load(Ordering::Acquire));
+        tokio::time::sleep(Duration::from_millis(5)).await;
     }
     let connect_secs = t.elapsed().as_secs_f64();
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -183,6 +200,8 @@ async fn bench(backend: TestBackend) {
     // Events: even ones public (everyone), odd ones a private note of one user (one delivery).
     let stmts_before = metric(&client, &server.url, "ferrobase_subscription_statements_total").await;
     let cpu_before = proc_cpu(pid);
+    let me = std::process::id();
+    let client_cpu_before = proc_cpu(me);
     let t_events = Instant::now();
     let mut timeouts = 0;
     for e in 0..events {
@@ -206,7 +225,10 @@ async fn bench(backend: TestBackend) {
         while shared.received[e].load(Ordering::Acquire) < expected {
             if Instant::now() > deadline {
                 timeouts += 1;
-                eprintln!("event {e}: {} of {expected} deliveries after 30 s", shared.received[e].load(Ordering::Acquire));
+                eprintln!(
+                    "event {e}: {} of {expected} deliveries after 30 s",
+                    shared.received[e].load(Ordering::Acquire)
+                );
                 break;
             }
             tokio::time::sleep(Duration::from_millis(1)).await;
@@ -214,6 +236,7 @@ async fn bench(backend: TestBackend) {
     }
     let events_secs = t_events.elapsed().as_secs_f64();
     let cpu = proc_cpu(pid) - cpu_before;
+    let client_cpu = proc_cpu(me) - client_cpu_before;
     let stmts = metric(&client, &server.url, "ferrobase_subscription_statements_total").await - stmts_before;
     let drops = metric(&client, &server.url, "ferrobase_subscription_drops_total").await;
 
@@ -223,9 +246,16 @@ async fn bench(backend: TestBackend) {
     public_lat.sort();
     private_lat.sort();
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    println!("\n## {backend:?}: {n} subscribers ({} signed in, owner rule; {} anonymous), {events} events\n", n / 2, n - n / 2);
+    println!(
+        "\n## {backend:?}: {n} subscribers ({} signed in, owner rule; {} anonymous), {events} events\n",
+        n / 2,
+        n - n / 2
+    );
     println!("| measure | value |\n|---|---|");
-    println!("| connect rate (handshake + init + subscribe registered) | {:.0} subscribers/s ({connect_secs:.1} s for {n}) |", n as f64 / connect_secs);
+    println!(
+        "| connect rate (handshake + init + subscribe registered) | {:.0} subscribers/s ({connect_secs:.1} s for {n}) |",
+        n as f64 / connect_secs
+    );
     println!(
         "| server RSS: before → all subscribed, idle | {:.1} → {:.1} MiB |",
         rss_before / 1024.0,
@@ -248,7 +278,11 @@ async fn bench(backend: TestBackend) {
         );
     }
     println!("| SQL statements per event | {:.2} |", stmts / events as f64);
-    println!("| server CPU per event | {:.1} ms |", cpu * 1000.0 / events as f64);
+    println!(
+        "| CPU per event: server · this load generator (same 2 cores) | {:.1} · {:.1} ms |",
+        cpu * 1000.0 / events as f64,
+        client_cpu * 1000.0 / events as f64
+    );
     println!("| events per second (closed loop) | {:.1} |", events as f64 / events_secs);
     println!("| slow subscribers dropped · events short of deliveries | {drops} · {timeouts} |");
     drop(server);

@@ -112,9 +112,14 @@ async fn serve(mut conn: Connection, mut rx: mpsc::Receiver<Outgoing>, mut socke
         tokio::pin!(init_deadline);
         let mut keep_alive = tokio::time::interval(KEEP_ALIVE);
         keep_alive.tick().await;
-        let mut expiry: std::pin::Pin<Box<tokio::time::Sleep>> =
-            Box::pin(tokio::time::sleep(Duration::from_secs(u32::MAX as u64)));
+        // Set once the caller is known to hold an expiring token.
+        let mut expiry: Option<std::pin::Pin<Box<tokio::time::Sleep>>> = None;
+        // Futures that live as long as the socket (not made again on every wake-up).
         let slow = conn.slow.clone();
+        let too_slow = slow.notify.notified();
+        tokio::pin!(too_slow);
+        let stopping = crate::workers::stopped(&mut shutdown);
+        tokio::pin!(stopping);
         let close = loop {
             tokio::select! {
                 incoming = socket.recv() => {
@@ -128,7 +133,7 @@ async fn serve(mut conn: Connection, mut rx: mpsc::Receiver<Outgoing>, mut socke
                         Ok(Some(expires_at)) => {
                             let now = chrono::Utc::now().timestamp();
                             let left = Duration::from_secs(expires_at.saturating_sub(now).max(0) as u64);
-                            expiry = Box::pin(tokio::time::sleep(left));
+                            expiry = Some(Box::pin(tokio::time::sleep(left)));
                         }
                         Ok(None) => {}
                         Err(c) => break Some(c),
@@ -144,14 +149,14 @@ async fn serve(mut conn: Connection, mut rx: mpsc::Receiver<Outgoing>, mut socke
                     // A client that stops reading blocks this write; its queue then fills.
                     tokio::select! {
                         sent = send(&mut socket, msg) => if !sent { break None },
-                        _ = slow.notify.notified() => break Some(slow_close()),
+                        _ = &mut too_slow => break Some(slow_close()),
                     }
                 }
-                _ = slow.notify.notified() => break Some(slow_close()),
+                _ = &mut too_slow => break Some(slow_close()),
                 _ = &mut init_deadline, if conn.caller.is_none() => {
                     break Some(Close(4408, "Connection initialisation timeout".into()));
                 }
-                _ = &mut expiry => {
+                _ = async { expiry.as_mut().expect("guarded").await }, if expiry.is_some() => {
                     break Some(Close(4403, "Forbidden: the access token expired; reconnect with a fresh one".into()));
                 }
                 _ = keep_alive.tick(), if conn.caller.is_some() => {
@@ -160,7 +165,7 @@ async fn serve(mut conn: Connection, mut rx: mpsc::Receiver<Outgoing>, mut socke
                         break None;
                     }
                 }
-                _ = crate::workers::stopped(&mut shutdown) => {
+                _ = &mut stopping => {
                     // Deliveries already queued go out first.
                     while let Ok(Outgoing::Next { op_id, payload }) = rx.try_recv() {
                         let ty = match conn.protocol { Protocol::TransportWs => "next", Protocol::Legacy => "data" };

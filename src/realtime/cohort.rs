@@ -16,8 +16,9 @@ use tokio::sync::mpsc;
 /// A message for a socket.
 #[derive(Debug)]
 pub enum Outgoing {
-    /// A subscription's result (`payload`: a GraphQL response as JSON text).
-    Next { op_id: Arc<str>, payload: String },
+    /// A subscription's result (`payload`: a GraphQL response as JSON text, shared by the
+    /// subscribers whose answer is the same).
+    Next { op_id: Arc<str>, payload: Arc<str> },
 }
 
 /// Where a subscriber's deliveries go: its socket's bounded queue.
@@ -133,15 +134,25 @@ impl Cohort {
         let answers = crate::sql::rows::event_answers(&rows, &plan.rows).map_err(|e| e.message)?;
         let path = [PathSegment::Field(self.plan.key.clone())];
         let key = serde_json::to_string(&self.plan.key).expect("a key serializes");
+        // Subscribers with the same answer (most of them, usually) share one rendering.
+        let mut last: Option<(Json, Arc<str>)> = None;
         for (i, json) in answers {
             let Some(member) = members.get(i) else { continue };
-            let (text, errors) = render::text(&plan.out, Some(&json), &path);
-            let mut payload = format!("{{\"data\":{{{key}:{text}}}");
-            if !errors.is_empty() {
-                payload.push_str(",\"errors\":");
-                payload.push_str(&serde_json::to_string(&errors).expect("errors serialize"));
-            }
-            payload.push('}');
+            let payload = match &last {
+                Some((prev, payload)) if *prev == json => payload.clone(),
+                _ => {
+                    let (text, errors) = render::text(&plan.out, Some(&json), &path);
+                    let mut payload = format!("{{\"data\":{{{key}:{text}}}");
+                    if !errors.is_empty() {
+                        payload.push_str(",\"errors\":");
+                        payload.push_str(&serde_json::to_string(&errors).expect("errors serialize"));
+                    }
+                    payload.push('}');
+                    let payload: Arc<str> = Arc::from(payload);
+                    last = Some((json, payload.clone()));
+                    payload
+                }
+            };
             let sink = &member.sink;
             match sink.tx.try_send(Outgoing::Next { op_id: sink.op_id.clone(), payload }) {
                 Ok(()) => {

@@ -24,7 +24,7 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
 /// Subscribers per statement.
-pub const CHUNK: usize = 5000;
+pub const CHUNK: usize = 20_000;
 
 /// Close code of a socket whose client does not keep up with its deliveries.
 pub const SLOW_CLOSE_CODE: u16 = 4008;
