@@ -11,6 +11,28 @@
 //! the field's read rules), ordered by (only by callers it is readable to in every row) and
 //! written (a create or update rule of the field must hold too).
 //!
+//! Subscriptions against the same reference (`subs`): after the reads, every caller (anonymous,
+//! each user, admin) opens a WebSocket (`graphql-transport-ws`) and subscribes to `itemCreated`,
+//! `itemUpdated`, `itemDeleted`, `tagCreated` and `tagDeleted`: whole rows (the guarded `note`
+//! included; an item's nested `tags`, a tag's nested `item` with its note; not a deleted item's
+//! tags, gone with it), and `{ id note }` / `{ id }` under the case's random item and tag
+//! filters (the `note` filter too). A caller no read rule of the model applies to must be
+//! refused at subscribe time with the code a root read gets. Then the case's writes happen,
+//! followed by five admin writes so that each kind of change occurs in every case (an item is
+//! created, a tag on it, the item updated, the tag and the item deleted). After each write
+//! (accepted or refused) admin creates a `Ping`, a sentinel every caller subscribes to: what a
+//! subscriber received before it must be exactly what the reference lets that caller read of
+//! the changed row: the row after a create or update, judged on the data after it; the row as
+//! it was for a delete, judged on the data just before it (nested relations as they are after
+//! the write); hidden fields null with FORBIDDEN at their path; nothing for a refused write, an
+//! unreadable row or a filter that does not match. The sentinel also makes each write wait for
+//! the previous one's deliveries (the server evaluates rules when it delivers). Only the
+//! written row changes: tags deleted with their item (CASCADE) are not delivered, as the
+//! server does today. Known bug, tolerated and counted unless
+//! `FERROBASE_PROPTEST_STRICT_DELETES=1`: the server judges a deleted row on the data after its
+//! delete (see `subs::strict_deletes`). This roughly doubles the run time on SQLite (every case
+//! is checked; about 25 s for 24 cases on 2 cores, PostgreSQL about 14 s for 8).
+//!
 //! A failing case prints its SDL, users, rows and every outcome that differed (caller,
 //! operation, expected, actual), then proptest shrinks it. Cases: `FERROBASE_PROPTEST_CASES`
 //! (default 24 on SQLite, 8 on PostgreSQL); seed: `FERROBASE_PROPTEST_SEED` (default fixed);
@@ -22,6 +44,7 @@ mod reference;
 mod run;
 mod sdl;
 mod strategy;
+mod subs;
 mod write;
 
 use ferrobase::testing::{TestBackend, backends};
@@ -58,11 +81,13 @@ fn rules_hold_for_random_rules_users_rows_and_operations() {
         let mut runner = TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes));
         // Counted until the first failure (shrinking reruns variants of the failing case).
         let (checks, ran, failed, kept) = (Cell::new(0u64), Cell::new(0u32), Cell::new(false), Cell::new(0u32));
+        let tolerated = Cell::new(0u64);
         let started = std::time::Instant::now();
         let result = runner.run(&case(), |case| {
-            let (n, outcome) = rt.block_on(run_case(backend, &case));
+            let ((n, known), outcome) = rt.block_on(run_case(backend, &case));
             if !failed.get() {
                 checks.set(checks.get() + n);
+                tolerated.set(tolerated.get() + known);
                 ran.set(ran.get() + 1);
             }
             match outcome {
@@ -80,8 +105,12 @@ fn rules_hold_for_random_rules_users_rows_and_operations() {
         });
         let failing = kept.get() + u32::from(result.is_err());
         let verdict = if failing > 0 { format!(" ({failing} FAILING)") } else { String::new() };
+        let known = match tolerated.get() {
+            0 => String::new(),
+            n => format!(", {n} deliveries of deleted rows as the known bug answers them"),
+        };
         summary.push(format!(
-            "{} cases{verdict}, {} checks on {backend:?} ({:.1} s)",
+            "{} cases{verdict}, {} checks{known} on {backend:?} ({:.1} s)",
             ran.get(),
             checks.get(),
             started.elapsed().as_secs_f64()

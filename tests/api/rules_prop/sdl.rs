@@ -131,6 +131,8 @@ pub(super) fn sdl(case: &Case) -> String {
     if case.tag.declared {
         s.push_str("  owner: User @belongsTo\n");
     }
-    s.push_str("}\n");
+    s.push_str("}\n\n");
+    // The sentinel that follows every write for subscribers (see `subs`): readable by all.
+    s.push_str("type Ping @model @auth(rules: [{ allow: public, operations: [read] }]) {\n  n: Int!\n}\n");
     s
 }

@@ -4,6 +4,7 @@ use super::case::*;
 use super::reference::*;
 use super::run::*;
 use super::sdl::*;
+use super::subs::{Event, Kind};
 use serde_json::json;
 use std::fmt::Write as _;
 
@@ -33,10 +34,16 @@ fn write_only(expect: Expect, m: &Model, c: &Caller, id: &str, row: &Item, write
     }
 }
 
+/// A write as sent, and the change it made (for subscriptions).
+pub(super) struct Written {
+    pub(super) op: String,
+    pub(super) event: Option<Event>,
+}
+
 impl Run<'_> {
     /// One write: its outcome against the reference, then the whole data set as admin sees it
     /// (a refused write changed nothing; an accepted one wrote exactly the row expected).
-    pub(super) async fn write(&mut self, m: &Mutation) {
+    pub(super) async fn write(&mut self, m: &Mutation) -> Written {
         let c = self.caller(m.caller);
         let item_key = self.case.item.owner_key();
         let mut next = self.st.clone();
@@ -146,7 +153,7 @@ impl Run<'_> {
             Mut::CreateTag(label, item, arg) => {
                 let live: Vec<&String> = self.st.items.keys().collect();
                 if live.is_empty() {
-                    return;
+                    return Written { op: "createTag (no item left: not sent)".into(), event: None };
                 }
                 let item_id = live[item % live.len()].clone();
                 let sent = self.case.tag.owner.and_then(|_| owner_value(*arg, &c, &self.user_ids));
@@ -165,7 +172,7 @@ impl Run<'_> {
             Mut::DeleteTag(row) => {
                 let all: Vec<&String> = self.st.tags.keys().collect();
                 if all.is_empty() {
-                    return;
+                    return Written { op: "deleteTag (no tag left: not sent)".into(), event: None };
                 }
                 let id = all[row % all.len()].clone();
                 let m = self.model();
@@ -226,6 +233,26 @@ impl Run<'_> {
         {
             self.item_ids.push(id.to_string());
         }
+        // The change the server reports it made: the row as it is now, or as it was (a delete),
+        // whether or not the reference expected the write to succeed.
+        let event = r["data"][field]["id"].as_str().and_then(|id| {
+            let id = id.to_string();
+            let kind = match field {
+                "createItem" | "createTag" => Kind::Created,
+                "updateItem" => Kind::Updated,
+                _ => Kind::Deleted,
+            };
+            let (before, after) = (self.st.clone(), now.clone());
+            let rows = if kind == Kind::Deleted { &before } else { &after };
+            if field.ends_with("Item") {
+                let row = rows.items.get(&id)?.clone();
+                Some(Event::Item { kind, id, row, before, after })
+            } else {
+                let row = rows.tags.get(&id)?.clone();
+                Some(Event::Tag { kind, id, row, before, after })
+            }
+        });
         self.st = now;
+        Written { op, event }
     }
 }
