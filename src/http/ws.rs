@@ -148,7 +148,7 @@ async fn serve(mut conn: Connection, mut rx: mpsc::Receiver<Outgoing>, mut socke
                     let msg = format!("{{\"id\":{},\"type\":\"{ty}\",\"payload\":{payload}}}", Json::String(op_id.to_string()));
                     // A client that stops reading blocks this write; its queue then fills.
                     tokio::select! {
-                        sent = send(&mut socket, msg) => if !sent { break None },
+                        sent = socket.send(Message::Text(msg.into())) => if sent.is_err() { break None },
                         _ = &mut too_slow => break Some(slow_close()),
                     }
                 }

@@ -54,8 +54,8 @@ impl SlowFlag {
 #[derive(Clone)]
 pub struct Member {
     pub id: u64,
-    /// Its values for the plan's statement (see `sql::event`).
-    pub values: Arc<Json>,
+    /// Its values for the plan's statement (see `sql::event`), as JSON text.
+    pub values: Arc<str>,
     pub sink: Sink,
 }
 
@@ -127,7 +127,7 @@ impl Cohort {
         let vars = Variables::default();
         let mut env = BindEnv::new(&vars, &crate::auth::Caller::Anonymous, &st.ir, st.backend());
         env.row = Some(image);
-        let values: Vec<&Json> = members.iter().map(|m| m.values.as_ref()).collect();
+        let values: Vec<&str> = members.iter().map(|m| m.values.as_ref()).collect();
         let bound = plan.values(&values, &env).map_err(|e| e.message)?;
         stats.statements.fetch_add(1, Ordering::Relaxed);
         let rows = st.pool.fetch_rows(&plan.stmt.sql, bound).await.map_err(|e| e.to_string())?;

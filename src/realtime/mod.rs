@@ -84,7 +84,7 @@ impl Realtime {
     pub fn add(self: &Arc<Self>, subscribed: Subscribed, sink: Sink) -> Subscription {
         let key = Arc::as_ptr(&subscribed.plan) as usize;
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let member = Member { id, values: Arc::new(subscribed.values), sink };
+        let member = Member { id, values: Arc::from(subscribed.values.to_string()), sink };
         let mut cohorts = self.cohorts.lock().expect("cohorts lock");
         let cohort = cohorts.entry(key).or_insert_with(|| Arc::new(cohort::Cohort::new(subscribed.plan.clone())));
         cohort.add(member);

@@ -102,7 +102,7 @@ fn finish_multiplexed(sql: &str, backend: DbBackend, slots: &[Slot]) -> MuxStmt 
         if rest[at..].starts_with('\u{2}') {
             placeholder(&mut out, Param::Subscribers, &mut params);
             if pg {
-                out.push_str("::jsonb");
+                out.push_str("::text::jsonb");
             }
             rest = &rest[at + 1..];
             continue;
@@ -164,18 +164,25 @@ impl EventPlan {
         Ok(Json::Object(o))
     }
 
-    /// The statement's values for one event: the subscribers (a JSON array of
-    /// [`subscriber`](Self::subscriber) objects) and the other slots bound from `env` (whose
-    /// `row` is the changed row's image).
-    pub fn values(&self, subscribers: &[&Json], env: &BindEnv) -> ApiResult<sea_orm::sea_query::Values> {
-        let list = Json::Array(subscribers.iter().map(|j| (*j).clone()).collect());
+    /// The statement's values for one event: the subscribers (their
+    /// [`subscriber`](Self::subscriber) objects as JSON text, joined into one JSON array: sent
+    /// as text, cast by the statement) and the other slots bound from `env` (whose `row` is the
+    /// changed row's image).
+    pub fn values(&self, subscribers: &[&str], env: &BindEnv) -> ApiResult<sea_orm::sea_query::Values> {
+        let mut list = String::with_capacity(subscribers.iter().map(|s| s.len() + 1).sum::<usize>() + 2);
+        list.push('[');
+        for (i, s) in subscribers.iter().enumerate() {
+            if i > 0 {
+                list.push(',');
+            }
+            list.push_str(s);
+        }
+        list.push(']');
+        let mut list = Some(list);
         let mut values = Vec::with_capacity(self.stmt.params.len());
         for p in &self.stmt.params {
             values.push(match p {
-                Param::Subscribers => match env.backend {
-                    DbBackend::Postgres => Value::Json(Some(Box::new(list.clone()))),
-                    _ => Value::String(Some(list.to_string())),
-                },
+                Param::Subscribers => Value::String(list.take()),
                 Param::Slot(i) => self.slots[*i].bind(env)?,
             });
         }
