@@ -106,83 +106,81 @@ impl Connection {
 
 /// Serves one socket until either side closes it.
 async fn serve(mut conn: Connection, mut rx: mpsc::Receiver<Outgoing>, mut socket: WebSocket) {
-    {
-        let mut shutdown = conn.s.shutdown.clone();
-        let init_deadline = tokio::time::sleep(INIT_TIMEOUT);
-        tokio::pin!(init_deadline);
-        let mut keep_alive = tokio::time::interval(KEEP_ALIVE);
-        keep_alive.tick().await;
-        // Set once the caller is known to hold an expiring token.
-        let mut expiry: Option<std::pin::Pin<Box<tokio::time::Sleep>>> = None;
-        // Futures that live as long as the socket (not made again on every wake-up).
-        let slow = conn.slow.clone();
-        let too_slow = slow.notify.notified();
-        tokio::pin!(too_slow);
-        let stopping = crate::workers::stopped(&mut shutdown);
-        tokio::pin!(stopping);
-        let close = loop {
-            tokio::select! {
-                incoming = socket.recv() => {
-                    let text = match incoming {
-                        Some(Ok(Message::Text(t))) => t,
-                        Some(Ok(Message::Binary(_))) => break Some(Close(4400, "binary messages are not supported".into())),
-                        Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break None,
-                        Some(Ok(_)) => continue, // ping/pong frames
-                    };
-                    match conn.handle(&text, &mut socket).await {
-                        Ok(Some(expires_at)) => {
-                            let now = chrono::Utc::now().timestamp();
-                            let left = Duration::from_secs(expires_at.saturating_sub(now).max(0) as u64);
-                            expiry = Some(Box::pin(tokio::time::sleep(left)));
-                        }
-                        Ok(None) => {}
-                        Err(c) => break Some(c),
+    let mut shutdown = conn.s.shutdown.clone();
+    let init_deadline = tokio::time::sleep(INIT_TIMEOUT);
+    tokio::pin!(init_deadline);
+    let mut keep_alive = tokio::time::interval(KEEP_ALIVE);
+    keep_alive.tick().await;
+    // Set once the caller is known to hold an expiring token.
+    let mut expiry: Option<std::pin::Pin<Box<tokio::time::Sleep>>> = None;
+    // Futures that live as long as the socket (not made again on every wake-up).
+    let slow = conn.slow.clone();
+    let too_slow = slow.notify.notified();
+    tokio::pin!(too_slow);
+    let stopping = crate::workers::stopped(&mut shutdown);
+    tokio::pin!(stopping);
+    let close = loop {
+        tokio::select! {
+            incoming = socket.recv() => {
+                let text = match incoming {
+                    Some(Ok(Message::Text(t))) => t,
+                    Some(Ok(Message::Binary(_))) => break Some(Close(4400, "binary messages are not supported".into())),
+                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break None,
+                    Some(Ok(_)) => continue, // ping/pong frames
+                };
+                match conn.handle(&text, &mut socket).await {
+                    Ok(Some(expires_at)) => {
+                        let now = chrono::Utc::now().timestamp();
+                        let left = Duration::from_secs(expires_at.saturating_sub(now).max(0) as u64);
+                        expiry = Some(Box::pin(tokio::time::sleep(left)));
                     }
-                }
-                Some(out) = rx.recv() => {
-                    let Outgoing::Next { op_id, payload } = out;
-                    if !conn.subscriptions.contains_key(&*op_id) {
-                        continue; // completed meanwhile
-                    }
-                    let ty = match conn.protocol { Protocol::TransportWs => "next", Protocol::Legacy => "data" };
-                    let msg = format!("{{\"id\":{},\"type\":\"{ty}\",\"payload\":{payload}}}", Json::String(op_id.to_string()));
-                    // A client that stops reading blocks this write; its queue then fills.
-                    tokio::select! {
-                        sent = socket.send(Message::Text(msg.into())) => if sent.is_err() { break None },
-                        _ = &mut too_slow => break Some(slow_close()),
-                    }
-                }
-                _ = &mut too_slow => break Some(slow_close()),
-                _ = &mut init_deadline, if conn.caller.is_none() => {
-                    break Some(Close(4408, "Connection initialisation timeout".into()));
-                }
-                _ = async { expiry.as_mut().expect("guarded").await }, if expiry.is_some() => {
-                    break Some(Close(4403, "Forbidden: the access token expired; reconnect with a fresh one".into()));
-                }
-                _ = keep_alive.tick(), if conn.caller.is_some() => {
-                    let ka = match conn.protocol { Protocol::TransportWs => r#"{"type":"ping"}"#, Protocol::Legacy => r#"{"type":"ka"}"# };
-                    if !send(&mut socket, ka.to_string()).await {
-                        break None;
-                    }
-                }
-                _ = &mut stopping => {
-                    // Deliveries already queued go out first.
-                    while let Ok(Outgoing::Next { op_id, payload }) = rx.try_recv() {
-                        let ty = match conn.protocol { Protocol::TransportWs => "next", Protocol::Legacy => "data" };
-                        let msg = format!("{{\"id\":{},\"type\":\"{ty}\",\"payload\":{payload}}}", Json::String(op_id.to_string()));
-                        if !send(&mut socket, msg).await {
-                            break;
-                        }
-                    }
-                    break Some(Close(1001, "the server is shutting down".into()));
+                    Ok(None) => {}
+                    Err(c) => break Some(c),
                 }
             }
-        };
-        conn.subscriptions.clear();
-        if let Some(Close(code, reason)) = close {
-            let frame = CloseFrame { code, reason: Utf8Bytes::from(reason) };
-            let _ = tokio::time::timeout(WRITE_TIMEOUT, socket.send(Message::Close(Some(frame)))).await;
+            Some(out) = rx.recv() => {
+                let Outgoing::Next { op_id, payload } = out;
+                if !conn.subscriptions.contains_key(&*op_id) {
+                    continue; // completed meanwhile
+                }
+                let ty = match conn.protocol { Protocol::TransportWs => "next", Protocol::Legacy => "data" };
+                let msg = format!("{{\"id\":{},\"type\":\"{ty}\",\"payload\":{payload}}}", Json::String(op_id.to_string()));
+                // A client that stops reading blocks this write; its queue then fills.
+                tokio::select! {
+                    sent = socket.send(Message::Text(msg.into())) => if sent.is_err() { break None },
+                    _ = &mut too_slow => break Some(slow_close()),
+                }
+            }
+            _ = &mut too_slow => break Some(slow_close()),
+            _ = &mut init_deadline, if conn.caller.is_none() => {
+                break Some(Close(4408, "Connection initialisation timeout".into()));
+            }
+            _ = async { expiry.as_mut().expect("guarded").await }, if expiry.is_some() => {
+                break Some(Close(4403, "Forbidden: the access token expired; reconnect with a fresh one".into()));
+            }
+            _ = keep_alive.tick(), if conn.caller.is_some() => {
+                let ka = match conn.protocol { Protocol::TransportWs => r#"{"type":"ping"}"#, Protocol::Legacy => r#"{"type":"ka"}"# };
+                if !send(&mut socket, ka.to_string()).await {
+                    break None;
+                }
+            }
+            _ = &mut stopping => {
+                // Deliveries already queued go out first.
+                while let Ok(Outgoing::Next { op_id, payload }) = rx.try_recv() {
+                    let ty = match conn.protocol { Protocol::TransportWs => "next", Protocol::Legacy => "data" };
+                    let msg = format!("{{\"id\":{},\"type\":\"{ty}\",\"payload\":{payload}}}", Json::String(op_id.to_string()));
+                    if !send(&mut socket, msg).await {
+                        break;
+                    }
+                }
+                break Some(Close(1001, "the server is shutting down".into()));
+            }
         }
+    };
+    conn.subscriptions.clear();
+    if let Some(Close(code, reason)) = close {
+        let frame = CloseFrame { code, reason: Utf8Bytes::from(reason) };
+        let _ = tokio::time::timeout(WRITE_TIMEOUT, socket.send(Message::Close(Some(frame)))).await;
     }
 }
 
