@@ -146,9 +146,7 @@ pub async fn prepare(config: Config) -> anyhow::Result<App> {
         workers: Default::default(),
     });
     let schema = crate::graphql::build(state.clone()).context("cannot build the GraphQL schema")?;
-    Ok(App {
-        executor: Arc::new(crate::graphql::Executor::new(state.clone(), schema)),
-        realtime: crate::realtime::Realtime::new(state.clone()),
-        state,
-    })
+    let realtime = crate::realtime::Realtime::new(state.clone());
+    state.changes.register(Arc::new(crate::realtime::Judge(Arc::downgrade(&realtime))));
+    Ok(App { executor: Arc::new(crate::graphql::Executor::new(state.clone(), schema)), realtime, state })
 }

@@ -48,6 +48,34 @@ pub struct Change {
     pub after: Option<RowImage>,
     pub actor: Actor,
     pub at: DateTime<Utc>,
+    /// What consumers prepared for this change inside its transaction, before the write (see
+    /// [`Consumer::before_delete`]); not sent to other instances.
+    #[serde(skip)]
+    pub prepared: Prepared,
+}
+
+/// Work consumers prepared for a change before its write, by consumer name.
+#[derive(Clone, Default)]
+pub struct Prepared(pub Vec<(&'static str, std::sync::Arc<dyn std::any::Any + Send + Sync>)>);
+
+impl Prepared {
+    /// What consumer `name` prepared.
+    pub fn get(&self, name: &str) -> Option<&std::sync::Arc<dyn std::any::Any + Send + Sync>> {
+        self.0.iter().find(|(n, _)| *n == name).map(|(_, p)| p)
+    }
+}
+
+impl std::fmt::Debug for Prepared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.0.iter().map(|(n, _)| n)).finish()
+    }
+}
+
+/// Changes compare by what they record; what consumers prepared is not part of it.
+impl PartialEq for Prepared {
+    fn eq(&self, _: &Prepared) -> bool {
+        true
+    }
 }
 
 /// What a write did to its row.
@@ -135,6 +163,7 @@ impl ChangeSet {
             after,
             actor: self.actor.clone(),
             at: Utc::now(),
+            prepared: Prepared::default(),
         });
         self.changes.last().expect("just pushed")
     }

@@ -30,6 +30,25 @@ pub trait Consumer: Send + Sync {
         Vec::new()
     }
 
+    /// Whether this consumer judges deletes of `model` before they happen (see
+    /// [`before_delete`](Self::before_delete)).
+    fn before_delete_for(&self, _model: &str) -> bool {
+        false
+    }
+
+    /// Called inside the transaction of a delete of row `row_id` of `model`, before the row and
+    /// the rows its delete cascades to are gone, on the write's connection; what it returns
+    /// travels with the change (see [`super::Change::prepared`]). Errors are the consumer's to
+    /// contain: the delete goes on.
+    fn before_delete<'a>(
+        &'a self,
+        _model: &'a str,
+        _row_id: &'a str,
+        _conn: &'a mut crate::db::pool::Lease<'_>,
+    ) -> futures_util::future::BoxFuture<'a, Option<Arc<dyn std::any::Any + Send + Sync>>> {
+        Box::pin(async { None })
+    }
+
     /// Called once per change after its transaction committed, in commit order for one writer.
     /// Must not block: hand slow work to a queue or a task.
     fn after_commit(&self, _change: &Arc<Change>) {}
@@ -66,6 +85,30 @@ impl Pipeline {
     /// Whether a write to `model` must run in a transaction for the consumers' sake.
     pub fn needs_transaction(&self, model: &str) -> bool {
         self.consumers.read().expect("consumers lock").iter().any(|c| c.in_transaction_for(model))
+    }
+
+    /// Whether a delete of `model` must run in a transaction for a consumer's
+    /// [`Consumer::before_delete`].
+    pub fn needs_before_delete(&self, model: &str) -> bool {
+        self.consumers.read().expect("consumers lock").iter().any(|c| c.before_delete_for(model))
+    }
+
+    /// Runs every consumer's [`Consumer::before_delete`] for row `row_id` of `model` on `conn`.
+    pub async fn before_delete(
+        &self,
+        model: &str,
+        row_id: &str,
+        conn: &mut crate::db::pool::Lease<'_>,
+    ) -> super::Prepared {
+        let mut prepared = super::Prepared::default();
+        for c in self.consumers() {
+            if c.before_delete_for(model)
+                && let Some(p) = c.before_delete(model, row_id, conn).await
+            {
+                prepared.0.push((c.name(), p));
+            }
+        }
+        prepared
     }
 
     /// The consumers' statements for `set`, to run inside its transaction before commit.

@@ -169,8 +169,8 @@ impl Lease<'_> {
         Ok(())
     }
 
-    /// Runs a statement without parameters or results.
-    async fn execute(&mut self, sql: &'static str) -> Result<(), DbErr> {
+    /// Runs a statement without parameters or results (`SAVEPOINT x`, ...).
+    pub async fn execute(&mut self, sql: &'static str) -> Result<(), DbErr> {
         self.inner.statements.fetch_add(1, Ordering::Relaxed);
         let result = match self.conn.as_mut().expect("a lease holds a connection") {
             Conn::Postgres(c) => sqlx::raw_sql(sql).execute(c.as_mut()).await.map(|_| ()),

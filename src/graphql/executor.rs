@@ -244,7 +244,13 @@ impl Executor {
         };
         let env = BindEnv::new(&vars, caller, &self.state.ir, self.state.backend());
         let values = plan.plan.subscriber(&env).map_err(|e| field_error(e, &plan.key, plan.pos))?;
-        Ok(Subscribed { plan, values })
+        let values_before = plan
+            .before
+            .as_ref()
+            .map(|b| b.subscriber(&env))
+            .transpose()
+            .map_err(|e| field_error(e, &plan.key, plan.pos))?;
+        Ok(Subscribed { plan, values, values_before })
     }
 
     fn subscription_plan(
@@ -264,15 +270,21 @@ impl Executor {
         let st = &self.state;
         let model = st.ir.model(model).expect("subscription roots name declared models");
         let env = InputEnv::new(vars.clone());
-        let cx = SqlCtx::for_caller(&st.ir, st.backend(), &env, caller);
-        let plan =
-            crate::sql::event::compile(&cx, st.limits(), model, sel).map_err(|e| field_error(e, &sel.key, sel.pos))?;
+        let compile = |from_table: bool| {
+            let cx = SqlCtx::for_caller(&st.ir, st.backend(), &env, caller);
+            crate::sql::event::compile(&cx, st.limits(), model, sel, from_table)
+                .map_err(|e| field_error(e, &sel.key, sel.pos))
+        };
+        let plan = compile(false)?;
+        // A delete is judged before it happens, in its transaction (see `realtime`).
+        let before = if *change == ChangeOp::Delete { Some(compile(true)?) } else { None };
         Ok(SubscriptionPlan {
             model: model.name.clone(),
             change: *change,
             key: sel.key.clone(),
             pos: sel.pos,
             plan,
+            before,
             deps: env.deps(),
         })
     }
@@ -511,13 +523,17 @@ pub struct SubscriptionPlan {
     pub key: String,
     pub pos: Pos,
     pub plan: EventPlan,
+    /// Deletes: the plan that judges the row in its table, before the delete.
+    pub before: Option<EventPlan>,
     deps: Vec<Dep>,
 }
 
-/// A subscriber ready to be registered: its plan, and its own values for the plan's statement.
+/// A subscriber ready to be registered: its plan, and its own values for the plan's
+/// statements.
 pub struct Subscribed {
     pub plan: Arc<SubscriptionPlan>,
     pub values: serde_json::Value,
+    pub values_before: Option<serde_json::Value>,
 }
 
 /// One request error.

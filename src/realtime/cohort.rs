@@ -56,6 +56,8 @@ pub struct Member {
     pub id: u64,
     /// Its values for the plan's statement (see `sql::event`), as JSON text.
     pub values: Arc<str>,
+    /// Deletes: its values for the plan that judges the row before the delete.
+    pub values_before: Option<Arc<str>>,
     pub sink: Sink,
 }
 
@@ -131,7 +133,51 @@ impl Cohort {
         let bound = plan.values(&values, &env).map_err(|e| e.message)?;
         stats.statements.fetch_add(1, Ordering::Relaxed);
         let rows = st.pool.fetch_rows(&plan.stmt.sql, bound).await.map_err(|e| e.to_string())?;
-        let answers = crate::sql::rows::event_answers(&rows, &plan.rows).map_err(|e| e.message)?;
+        for (member, payload) in self.payloads(plan, &rows, members)? {
+            send(&member.sink, payload, stats);
+        }
+        Ok(())
+    }
+
+    /// Judges a delete of row `id` before it happens, on the delete's connection (inside its
+    /// transaction): what each member will receive once it commits.
+    pub async fn judge_delete(
+        &self,
+        st: &AppState,
+        stats: &RealtimeStats,
+        id: &str,
+        conn: &mut crate::db::pool::Lease<'_>,
+    ) -> Result<Vec<(Sink, Arc<str>)>, String> {
+        let Some(plan) = &self.plan.before else { return Ok(Vec::new()) };
+        let members: Vec<Member> = {
+            let m = self.members.lock().expect("members lock");
+            let mut v: Vec<Member> = m.values().filter(|m| m.values_before.is_some()).cloned().collect();
+            v.sort_by_key(|m| m.id);
+            v
+        };
+        if members.is_empty() {
+            return Ok(Vec::new());
+        }
+        let vars = Variables::default();
+        let row: RowImage = [("id".to_string(), Json::String(id.to_string()))].into_iter().collect();
+        let mut env = BindEnv::new(&vars, &crate::auth::Caller::Anonymous, &st.ir, st.backend());
+        env.row = Some(&row);
+        let values: Vec<&str> = members.iter().filter_map(|m| m.values_before.as_deref()).collect();
+        let bound = plan.values(&values, &env).map_err(|e| e.message)?;
+        stats.statements.fetch_add(1, Ordering::Relaxed);
+        let rows = conn.fetch_rows(&plan.stmt.sql, bound).await.map_err(|e| e.to_string())?;
+        Ok(self.payloads(plan, &rows, &members)?.into_iter().map(|(m, p)| (m.sink.clone(), p)).collect())
+    }
+
+    /// Each answered member and its payload (members with the same answer share it).
+    fn payloads<'m>(
+        &self,
+        plan: &crate::sql::event::EventPlan,
+        rows: &crate::db::pool::Rows,
+        members: &'m [Member],
+    ) -> Result<Vec<(&'m Member, Arc<str>)>, String> {
+        let answers = crate::sql::rows::event_answers(rows, &plan.rows).map_err(|e| e.message)?;
+        let mut out = Vec::with_capacity(answers.len());
         let path = [PathSegment::Field(self.plan.key.clone())];
         let key = serde_json::to_string(&self.plan.key).expect("a key serializes");
         // Subscribers with the same answer (most of them, usually) share one rendering.
@@ -153,19 +199,23 @@ impl Cohort {
                     payload
                 }
             };
-            let sink = &member.sink;
-            match sink.tx.try_send(Outgoing::Next { op_id: sink.op_id.clone(), payload }) {
-                Ok(()) => {
-                    stats.deliveries.fetch_add(1, Ordering::Relaxed);
-                }
-                Err(mpsc::error::TrySendError::Full(_)) => {
-                    if sink.slow.raise() {
-                        stats.dropped.fetch_add(1, Ordering::Relaxed);
-                    }
-                }
-                Err(mpsc::error::TrySendError::Closed(_)) => {}
+            out.push((member, payload));
+        }
+        Ok(out)
+    }
+}
+
+/// Queues `payload` on `sink` without waiting; a full queue marks its socket as too slow.
+pub(super) fn send(sink: &Sink, payload: Arc<str>, stats: &RealtimeStats) {
+    match sink.tx.try_send(Outgoing::Next { op_id: sink.op_id.clone(), payload }) {
+        Ok(()) => {
+            stats.deliveries.fetch_add(1, Ordering::Relaxed);
+        }
+        Err(mpsc::error::TrySendError::Full(_)) => {
+            if sink.slow.raise() {
+                stats.dropped.fetch_add(1, Ordering::Relaxed);
             }
         }
-        Ok(())
+        Err(mpsc::error::TrySendError::Closed(_)) => {}
     }
 }

@@ -84,7 +84,12 @@ impl Realtime {
     pub fn add(self: &Arc<Self>, subscribed: Subscribed, sink: Sink) -> Subscription {
         let key = Arc::as_ptr(&subscribed.plan) as usize;
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let member = Member { id, values: Arc::from(subscribed.values.to_string()), sink };
+        let member = Member {
+            id,
+            values: Arc::from(subscribed.values.to_string()),
+            values_before: subscribed.values_before.map(|v| Arc::from(v.to_string())),
+            sink,
+        };
         let mut cohorts = self.cohorts.lock().expect("cohorts lock");
         let cohort = cohorts.entry(key).or_insert_with(|| Arc::new(cohort::Cohort::new(subscribed.plan.clone())));
         cohort.add(member);
@@ -113,6 +118,13 @@ impl Realtime {
     /// Delivers one committed change to every subscriber that follows it and may read it.
     pub async fn deliver(&self, change: &Change) {
         self.stats.events.fetch_add(1, Ordering::Relaxed);
+        // A delete judged before it happened (on this instance): its deliveries are ready.
+        if let Some(ready) = change.prepared.get(CONSUMER).and_then(|p| p.downcast_ref::<JudgedDelete>()) {
+            for (sink, payload) in &ready.0 {
+                cohort::send(sink, payload.clone(), &self.stats);
+            }
+            return;
+        }
         let image = match change.op {
             ChangeOp::Delete => change.before.as_ref(),
             _ => change.after.as_ref(),
@@ -150,3 +162,60 @@ impl Realtime {
 
 /// The plan a subscription runs (re-exported for the transport).
 pub type Plan = SubscriptionPlan;
+
+/// The name realtime goes by in the change pipeline.
+const CONSUMER: &str = "realtime";
+
+/// A delete's deliveries, judged before the delete (see [`Judge`]).
+struct JudgedDelete(Vec<(Sink, Arc<str>)>);
+
+/// Realtime's part in the change pipeline: it judges deletes inside their transaction, before
+/// the row and what its delete cascades to are gone, so that rules and filters that read
+/// relations see them as they were. (Changes from other instances arrive without it and are
+/// judged on their image after the delete.)
+pub struct Judge(pub Weak<Realtime>);
+
+impl crate::changes::Consumer for Judge {
+    fn name(&self) -> &'static str {
+        CONSUMER
+    }
+    fn before_delete_for(&self, model: &str) -> bool {
+        self.0.upgrade().is_some_and(|rt| !rt.following(model, ChangeOp::Delete).is_empty())
+    }
+    fn before_delete<'a>(
+        &'a self,
+        model: &'a str,
+        row_id: &'a str,
+        conn: &'a mut crate::db::pool::Lease<'_>,
+    ) -> futures_util::future::BoxFuture<'a, Option<Arc<dyn std::any::Any + Send + Sync>>> {
+        Box::pin(async move {
+            let rt = self.0.upgrade()?;
+            // In a savepoint: a statement that fails here must not fail the delete.
+            conn.execute("SAVEPOINT ferrobase_realtime").await.ok()?;
+            let mut ready = Vec::new();
+            let mut failed = false;
+            for cohort in rt.following(model, ChangeOp::Delete) {
+                match cohort.judge_delete(&rt.state, &rt.stats, row_id, conn).await {
+                    Ok(mut d) => ready.append(&mut d),
+                    Err(e) => {
+                        tracing::warn!("a delete could not be judged for its subscribers: {e}");
+                        failed = true;
+                        break;
+                    }
+                }
+            }
+            let end = if failed {
+                "ROLLBACK TO SAVEPOINT ferrobase_realtime"
+            } else {
+                "RELEASE SAVEPOINT ferrobase_realtime"
+            };
+            conn.execute(end).await.ok()?;
+            if failed {
+                // Nothing rather than a judgement on the data after the delete (which could leak).
+                ready.clear();
+            }
+            let judged: Arc<dyn std::any::Any + Send + Sync> = Arc::new(JudgedDelete(ready));
+            Some(judged)
+        })
+    }
+}

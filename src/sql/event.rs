@@ -46,9 +46,10 @@ pub struct EventPlan {
 
 /// Compiles subscription field `sel` (`postCreated(filter:) { … }`) on `model` for the caller
 /// of `cx`. A caller no read rule lets read `model` gets FORBIDDEN now, not silence later.
-pub fn compile(cx: &SqlCtx, limits: PageLimits, model: &Model, sel: &Sel) -> ApiResult<EventPlan> {
+/// With `from_table`, the row is read from its table (a delete judged before it happens).
+pub fn compile(cx: &SqlCtx, limits: PageLimits, model: &Model, sel: &Sel, from_table: bool) -> ApiResult<EventPlan> {
     let reader = Reader { cx, limits };
-    let (items, rest, rows, out) = reader.event_row(model, sel)?;
+    let (items, rest, rows, out) = reader.event_row(model, sel, from_table)?;
     let slots = cx.take_slots();
     let backend = cx.backend;
     let (subscribers, index) = match backend {

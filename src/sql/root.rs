@@ -181,13 +181,23 @@ impl Compiled {
         set: &mut ChangeSet,
     ) -> Result<Rows, sea_orm::DbErr> {
         let mut lease = pool.acquire().await?;
-        let transaction =
-            read_before.is_some() || self.then_delete.is_some() || pipeline.needs_transaction(&self.model);
+        let is_delete = self.kind == RootKind::Write(crate::model::Operation::Delete);
+        let judge_before = is_delete && pipeline.needs_before_delete(&self.model);
+        let transaction = read_before.is_some()
+            || self.then_delete.is_some()
+            || judge_before
+            || pipeline.needs_transaction(&self.model);
         if transaction {
             lease.begin().await?;
         }
         let mut recorded = ChangeSet::new(set.actor.clone());
         let result = async {
+            // Consumers that judge a delete before it happens (realtime: the row and its
+            // relations as they were).
+            let prepared = match (judge_before, self.id_slot.map(|i| &bound[i])) {
+                (true, Some(Value::String(Some(id)))) => pipeline.before_delete(&self.model, id, &mut lease).await,
+                _ => Default::default(),
+            };
             let before = match read_before {
                 Some(read) => {
                     let rows = lease.fetch_rows(&read.sql, read.values(bound)).await?;
@@ -218,6 +228,9 @@ impl Compiled {
             let row_id = after.as_ref().or(before.as_ref()).and_then(|r| r.get("id")).and_then(|v| v.as_str());
             let row_id = row_id.unwrap_or_default().to_string();
             recorded.record(&self.model, op, &row_id, before, after);
+            if let Some(c) = recorded.changes.last_mut() {
+                c.prepared = prepared;
+            }
             if transaction {
                 for s in pipeline.in_transaction(&recorded, pool.backend()) {
                     lease.fetch_rows(&s.sql, s.values).await?;

@@ -193,9 +193,16 @@ impl Reader<'_, '_> {
     /// A subscription's answer for one changed row of `model`: `SELECT <row> FROM (SELECT <the
     /// row's image as bound values>) AS x WHERE <readable> AND <filter>`, the selection of `sel`
     /// and its `filter` argument as in lists. The row source is the image
-    /// ([`super::params::Source::Row`]), so a deleted row is checked as it was. Returns the
+    /// ([`super::params::Source::Row`]). With `from_table`, the row source is instead the row in
+    /// its table (by the image's `id`): a delete is judged there, inside its transaction, before
+    /// it happens, with the relations its rules and filter may read as they were. Returns the
     /// select items, the rest of the statement (`FROM …`), the row shape and the answer's shape.
-    pub fn event_row(&self, model: &Model, sel: &Sel) -> ApiResult<(Vec<String>, String, RootRows, OutRow)> {
+    pub fn event_row(
+        &self,
+        model: &Model,
+        sel: &Sel,
+        from_table: bool,
+    ) -> ApiResult<(Vec<String>, String, RootRows, OutRow)> {
         use super::params::{Conv, Source};
         let cx = self.cx;
         let x = cx.alias();
@@ -205,6 +212,20 @@ impl Reader<'_, '_> {
         let columns = needed_columns(cx, model, &fields, &[]);
         let (items, rows, shape) = self.root_row_of(model, &x, &fields, columns, false, false)?;
         let out = self.out_row(model, &shape, &fields)?;
+        if from_table {
+            let id = cx.bind(
+                Source::Row("id".into()),
+                Conv::Scalar(ColumnSpec::raw("id", crate::model::ScalarType::Id, false)),
+            )?;
+            let by_id = text::condition(cx, Condition::all().add(col(&x, "id").eq(id)));
+            let rest = format!(
+                "{} AS {}{}",
+                ident(&model.table),
+                ident(&x),
+                where_clause([by_id, text::condition(cx, readable), text::condition(cx, filter)])
+            );
+            return Ok((items, rest, rows, out));
+        }
         let image = super::columns(model)
             .into_iter()
             .map(|c| {

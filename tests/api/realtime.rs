@@ -474,12 +474,11 @@ async fn before_sentinel(s: &TestServer, ws: &mut Ws) -> Vec<serde_json::Value> 
     }
 }
 
-/// KNOWN BUG (ignored until fixed): a deleted item is judged on the data after its delete, where
-/// its tags are gone with it (CASCADE), not as it was. An item with a red tag, never readable to
-/// an editor (`tags: {none: red}`), reaches the editor's `itemDeleted` (a leak); a viewer, who
-/// could read it until the delete (`tags: {some: red}`), gets nothing (a missing delivery).
+/// A deleted row is judged as it was just before its delete, relations included (a bug the
+/// randomized rules test found: judged after the delete, with its tags gone by CASCADE, an item
+/// with a red tag, never readable to an editor (`tags: {none: red}`), reached the editor's
+/// `itemDeleted`, and a viewer who could read it until then (`tags: {some: red}`) got nothing).
 #[tokio::test]
-#[ignore = "known bug: deleted rows are judged on the data after the delete (relations gone), not as they were"]
 async fn deleted_items_are_judged_as_they_were() {
     let mut problems = Vec::new();
     for backend in backends() {
@@ -519,11 +518,10 @@ async fn deleted_items_are_judged_as_they_were() {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
-/// KNOWN BUG (ignored until fixed), the same for a tag: readable only while its item has no blue
-/// tag, a blue tag never is; deleted, it is judged on the data after its delete, where its item
-/// has no blue tag left, and reaches anonymous `tagDeleted` subscribers (a leak).
+/// The same for a tag: readable only while its item has no blue tag, a blue tag never is; judged
+/// after its delete (its item then has no blue tag left) it reached anonymous `tagDeleted`
+/// subscribers (a leak).
 #[tokio::test]
-#[ignore = "known bug: deleted rows are judged on the data after the delete (relations gone), not as they were"]
 async fn deleted_tags_are_judged_as_they_were() {
     let mut problems = Vec::new();
     for backend in backends() {

@@ -20,9 +20,6 @@ pub(super) struct Run<'a> {
     pub(super) item_ids: Vec<String>,
     pub(super) st: State,
     pub(super) checks: u64,
-    /// Deliveries of deleted items accepted as the server's known bug answers them (see
-    /// [`super::subs::strict_deletes`]).
-    pub(super) tolerated: u64,
     pub(super) failures: Vec<String>,
 }
 
@@ -385,9 +382,9 @@ pub(super) async fn sign_in(s: &TestServer, email: &str) -> String {
     r["data"]["signIn"]["accessToken"].as_str().unwrap_or_else(|| panic!("signIn: {r}")).to_string()
 }
 
-/// Runs one case on a fresh server: the number of checks and of known-bug deliveries tolerated,
-/// and the failure report if any check failed.
-pub(super) async fn run_case(backend: TestBackend, case: &Case) -> ((u64, u64), Result<(), String>) {
+/// Runs one case on a fresh server: the number of checks, and the failure report if any check
+/// failed.
+pub(super) async fn run_case(backend: TestBackend, case: &Case) -> (u64, Result<(), String>) {
     let sdl = sdl(case);
     let s = TestServer::start_with(backend, &sdl, |c| {
         c.auth_rate_limit_per_ip = 0;
@@ -477,17 +474,8 @@ pub(super) async fn run_case(backend: TestBackend, case: &Case) -> ((u64, u64), 
         s.data(&format!("mutation {{ createTag(input: {{{input}}}) {{ id }} }}"), json!({})).await;
     }
 
-    let mut run = Run {
-        s: &s,
-        case,
-        callers,
-        user_ids,
-        item_ids,
-        st: State::default(),
-        checks: 0,
-        tolerated: 0,
-        failures: Vec::new(),
-    };
+    let mut run =
+        Run { s: &s, case, callers, user_ids, item_ids, st: State::default(), checks: 0, failures: Vec::new() };
     run.st = run.server_state().await;
     let seeded = run.st.clone();
 
@@ -574,7 +562,7 @@ pub(super) async fn run_case(backend: TestBackend, case: &Case) -> ((u64, u64), 
         }
         Err(report)
     };
-    let counts = (run.checks, run.tolerated);
+    let counts = run.checks;
     s.finish().await;
     (counts, result)
 }

@@ -66,18 +66,6 @@ impl Event {
     }
 }
 
-/// Known bug: the server judges a deleted row (its subscriber's read rules, field rules and
-/// filter) on the data after the delete, where its relations changed with it (an item's tags
-/// are gone with it, CASCADE; a tag is no longer among its item's tags), not as it was: a rule
-/// or filter over those relations then decides otherwise than for the row just before its
-/// delete (a row readable until then is not delivered, one that never was readable is).
-/// Unless `FERROBASE_PROPTEST_STRICT_DELETES=1`, a delivery of a deleted row that differs from
-/// the reference exactly so is accepted and counted (`realtime::deleted_items_are_judged_as_
-/// they_were` and `deleted_tags_are_judged_as_they_were` reproduce it, ignored until fixed).
-pub(super) fn strict_deletes() -> bool {
-    std::env::var("FERROBASE_PROPTEST_STRICT_DELETES").is_ok_and(|v| v == "1")
-}
-
 #[derive(Clone, Debug)]
 enum SubFilter {
     None,
@@ -360,18 +348,11 @@ impl Run<'_> {
                     event.and_then(|ev| self.delivery(&c, s, ev, st)).into_iter().collect()
                 };
                 let expected = event.map(|ev| on(ev.judged_on())).unwrap_or_default();
-                // The known bug's answer: a deleted row judged on the data after its delete.
-                let known_bug =
-                    event.filter(|ev| ev.kind() == Kind::Deleted && !strict_deletes()).map(|ev| on(ev.after()));
                 let actual = got.remove(s.id).unwrap_or_default();
-                let tolerated = actual != expected && known_bug.as_ref() == Some(&actual);
-                if tolerated {
-                    self.tolerated += 1;
-                }
                 let what = format!("{} (after write {k} by {}: {op})", s.query, writer.name);
                 // Shown as the list of deliveries before the sentinel (`[]`: nothing).
                 let shown = json!(actual);
-                self.check(actual == expected || tolerated, &c, &what, || json!(expected).to_string(), &shown);
+                self.check(actual == expected, &c, &what, || json!(expected).to_string(), &shown);
             }
             // Messages for no accepted subscription (a refused one's, an error, a completion).
             if !got.is_empty() {
