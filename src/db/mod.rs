@@ -123,6 +123,12 @@ pub async fn open(
 
 /// Opens a sea-orm connection pool for `url` (tools, tests and benchmarks that need no
 /// compiled statements).
+/// One connection for a background worker: its polling is not counted as requests' statements
+/// (`ferrobase_sql_statements_total`) and does not wait for the requests' pool.
+pub async fn background(url: &str) -> anyhow::Result<DatabaseConnection> {
+    orm_pool(&ConnectOptions::from_url(url)?, 1).await
+}
+
 pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
     let opts = ConnectOptions::from_url(url)?;
     let size = default_pool_size(opts.backend());

@@ -15,11 +15,12 @@ const JOB_TIMEOUT: Duration = Duration::from_secs(60);
 const POLL: Duration = Duration::from_secs(1);
 
 pub async fn run(st: Arc<AppState>, mut shutdown: Shutdown) -> anyhow::Result<()> {
+    let db = crate::db::background(&st.config.database_url).await?;
     loop {
         if super::is_stopping(&shutdown) {
             return Ok(());
         }
-        let claimed = jobs::claim(&st.db, BATCH, jobs::LEASE).await.map_err(|e| anyhow::anyhow!(e.message))?;
+        let claimed = jobs::claim(&db, BATCH, jobs::LEASE).await.map_err(|e| anyhow::anyhow!(e.message))?;
         if claimed.is_empty() {
             tokio::select! {
                 _ = st.jobs.wait(POLL) => {}
@@ -35,13 +36,13 @@ pub async fn run(st: Arc<AppState>, mut shutdown: Shutdown) -> anyhow::Result<()
             let stats = &st.workers;
             match outcome {
                 Ok(()) => {
-                    jobs::complete(&st.db, &job).await.map_err(|e| anyhow::anyhow!(e.message))?;
+                    jobs::complete(&db, &job).await.map_err(|e| anyhow::anyhow!(e.message))?;
                     stats.jobs_done.fetch_add(1, Ordering::Relaxed);
                 }
                 Err(e) => {
                     let last = job.attempts >= job.max_attempts;
                     tracing::warn!(job = %job.id, kind = %job.kind, attempt = job.attempts, last, "a job failed: {e:#}");
-                    jobs::fail(&st.db, &job, &format!("{e:#}"), None).await.map_err(|e| anyhow::anyhow!(e.message))?;
+                    jobs::fail(&db, &job, &format!("{e:#}"), None).await.map_err(|e| anyhow::anyhow!(e.message))?;
                     let counter = if last { &stats.jobs_failed } else { &stats.jobs_retried };
                     counter.fetch_add(1, Ordering::Relaxed);
                 }
