@@ -90,6 +90,13 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// As a GraphQL error at `pos` (with its `extensions.code`), for a response built by hand.
+    pub fn into_server_error(self, pos: async_graphql::Pos) -> async_graphql::ServerError {
+        async_graphql::Error::from(self).into_server_error(pos)
+    }
+}
+
 impl From<ApiError> for async_graphql::Error {
     fn from(e: ApiError) -> Self {
         let code = e.code.as_str();

@@ -26,9 +26,6 @@ pub const SYSTEM_MIGRATIONS_TABLE: &str = "ferrobase_system_migrations";
 /// The durable queue of background jobs.
 pub const JOBS_TABLE: &str = "ferrobase_jobs";
 
-/// Changes too large for a `NOTIFY` payload, read by reference (see `ferrobase::changes::cluster`).
-pub const CHANGE_PAYLOADS_TABLE: &str = "ferrobase_change_payloads";
-
 /// The built-in `users` table.
 pub const USERS_TABLE: &str = "users";
 

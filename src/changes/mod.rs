@@ -167,8 +167,4 @@ impl ChangeSet {
         });
         self.changes.last().expect("just pushed")
     }
-
-    pub fn is_empty(&self) -> bool {
-        self.changes.is_empty()
-    }
 }

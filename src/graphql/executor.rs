@@ -14,7 +14,7 @@ use super::document;
 use super::render;
 use crate::app::AppState;
 use crate::auth::{Caller, ClientIp};
-use crate::changes::{Actor, ChangeOp, ChangeSet};
+use crate::changes::ChangeOp;
 use crate::error::{ApiError, ErrorCode};
 use crate::model::{Operation, naming};
 use crate::sql::SqlCtx;
@@ -140,12 +140,8 @@ impl Executor {
         let Some(doc) = self.document(&request.query) else {
             return self.fallback(request, None, caller, ip).await;
         };
-        let max_aliases = self.state.config.max_aliases;
-        if doc.aliases > max_aliases {
-            let message =
-                format!("the query has {} aliases; at most {max_aliases} are allowed (max_aliases)", doc.aliases);
-            let e: async_graphql::Error = ApiError::bad_input(message).into();
-            return Response::from_errors(vec![e.into_server_error(Pos::default())]);
+        if let Err(errors) = self.alias_limit(&doc) {
+            return Response::from_errors(errors);
         }
         let Some(op) = document::operation(&doc.doc, request.operation_name.as_deref()) else {
             return self.fallback(request, Some(&doc), caller, ip).await;
@@ -204,12 +200,7 @@ impl Executor {
             // Does not parse: async-graphql says why.
             return Err(with_codes(self.schema.execute(Request::new(request.query.clone())).await).errors);
         };
-        let max_aliases = self.state.config.max_aliases;
-        if doc.aliases > max_aliases {
-            let message =
-                format!("the query has {} aliases; at most {max_aliases} are allowed (max_aliases)", doc.aliases);
-            return Err(request_error(ApiError::bad_input(message)));
-        }
+        self.alias_limit(&doc)?;
         let op = document::operation(&doc.doc, request.operation_name.as_deref())
             .filter(|op| op.ty == OperationType::Subscription)
             .ok_or_else(|| request_error(ApiError::bad_input("the request names no subscription operation")))?;
@@ -309,6 +300,16 @@ impl Executor {
         Some(out)
     }
 
+    /// `max_aliases`: each alias of a root field is a root query of its own.
+    fn alias_limit(&self, doc: &Document) -> Result<(), Vec<ServerError>> {
+        let max = self.state.config.max_aliases;
+        if doc.aliases <= max {
+            return Ok(());
+        }
+        let message = format!("the query has {} aliases; at most {max} are allowed (max_aliases)", doc.aliases);
+        Err(request_error(ApiError::bad_input(message)))
+    }
+
     /// The parsed document of `query` (parsing and keeping it on first sight); `None` when it
     /// does not parse (async-graphql reports why).
     fn document(&self, query: &str) -> Option<Arc<Document>> {
@@ -393,10 +394,7 @@ impl Executor {
             async move {
                 match (&roots[i], bound) {
                     (PlanRoot::Field { compiled: Ok(c), .. }, Ok(b)) => {
-                        let mut set = ChangeSet::new(Actor::of(caller));
-                        let answer = c.run(&st.pool, b, &st.ir.models, Some((&st.changes, &mut set))).await;
-                        st.changes.publish(set);
-                        answer
+                        c.run(&st.pool, b, &st.ir.models, Some((&st.changes, caller))).await
                     }
                     (_, Err(e)) => Err(e.clone()),
                     _ => Ok(None),
@@ -441,8 +439,7 @@ impl Executor {
                                 (Err(e), _, _) => e,
                                 _ => ApiError::internal("a root field without an answer"),
                             };
-                            let gql: async_graphql::Error = e.into();
-                            let mut err = gql.into_server_error(*pos);
+                            let mut err = e.into_server_error(*pos);
                             err.path = path;
                             errors.push(err);
                             null_data |= !nullable;
@@ -538,14 +535,12 @@ pub struct Subscribed {
 
 /// One request error.
 fn request_error(e: ApiError) -> Vec<ServerError> {
-    let gql: async_graphql::Error = e.into();
-    vec![gql.into_server_error(Pos::default())]
+    vec![e.into_server_error(Pos::default())]
 }
 
 /// An error at root field `key`.
 fn field_error(e: ApiError, key: &str, pos: Pos) -> Vec<ServerError> {
-    let gql: async_graphql::Error = e.into();
-    let mut err = gql.into_server_error(pos);
+    let mut err = e.into_server_error(pos);
     err.path = vec![PathSegment::Field(key.to_string())];
     vec![err]
 }

@@ -22,43 +22,43 @@ pub fn request(json: Json) -> Result<Request, ApiError> {
         }
     };
     let mut request = Request::new(query);
-    match o.remove("operationName") {
-        None | Some(Json::Null) => {}
-        Some(Json::String(name)) => request = request.operation_name(name),
-        Some(other) => {
-            return Err(ApiError::invalid_field(
-                "operationName",
-                format!("\"operationName\" must be a string, not {}", kind(&other)),
-            ));
-        }
+    if let Some(name) = optional(&mut o, "operationName", "a string", |v| match v {
+        Json::String(s) => Ok(s),
+        other => Err(other),
+    })? {
+        request = request.operation_name(name);
     }
-    match o.remove("variables") {
-        None | Some(Json::Null) => {}
-        Some(v @ Json::Object(_)) => request = request.variables(Variables::from_json(v)),
-        Some(other) => {
-            return Err(ApiError::invalid_field(
-                "variables",
-                format!("\"variables\" must be an object, not {}", kind(&other)),
-            ));
-        }
+    if let Some(v) = optional(&mut o, "variables", "an object", |v| match v {
+        v @ Json::Object(_) => Ok(v),
+        other => Err(other),
+    })? {
+        request = request.variables(Variables::from_json(v));
     }
-    match o.remove("extensions") {
-        None | Some(Json::Null) => {}
-        Some(Json::Object(map)) => {
-            for (k, v) in map {
-                let v =
-                    async_graphql::Value::from_json(v).map_err(|_| ApiError::invalid_field("extensions", "invalid"))?;
-                request.extensions.insert(k, v);
-            }
-        }
-        Some(other) => {
-            return Err(ApiError::invalid_field(
-                "extensions",
-                format!("\"extensions\" must be an object, not {}", kind(&other)),
-            ));
-        }
+    let extensions = optional(&mut o, "extensions", "an object", |v| match v {
+        Json::Object(map) => Ok(map),
+        other => Err(other),
+    })?;
+    for (k, v) in extensions.unwrap_or_default() {
+        let v = async_graphql::Value::from_json(v).map_err(|_| ApiError::invalid_field("extensions", "invalid"))?;
+        request.extensions.insert(k, v);
     }
     Ok(request)
+}
+
+/// Optional parameter `name` (absent or null: `None`), taken by `accept` or refused as not
+/// `wanted` ("a string", "an object").
+fn optional<T>(
+    o: &mut serde_json::Map<String, Json>,
+    name: &str,
+    wanted: &str,
+    accept: impl FnOnce(Json) -> Result<T, Json>,
+) -> Result<Option<T>, ApiError> {
+    match o.remove(name) {
+        None | Some(Json::Null) => Ok(None),
+        Some(v) => accept(v).map(Some).map_err(|other| {
+            ApiError::invalid_field(name, format!("\"{name}\" must be {wanted}, not {}", kind(&other)))
+        }),
+    }
 }
 
 /// A request body: one request, or a batch (a JSON array of requests).

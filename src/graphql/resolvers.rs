@@ -62,10 +62,7 @@ pub async fn read_list(st: &AppState, caller: &Caller, model: &Model, sel: &Sel)
 pub async fn run(st: &AppState, caller: &Caller, compiled: &Compiled) -> ApiResult<Option<Value>> {
     let vars = async_graphql::Variables::default();
     let bound = compiled.bind(&BindEnv::new(&vars, caller, &st.ir, st.backend()))?;
-    let mut set = crate::changes::ChangeSet::new(crate::changes::Actor::of(caller));
-    let json = compiled.run(&st.pool, &bound, &st.ir.models, Some((&st.changes, &mut set))).await;
-    st.changes.publish(set);
-    let json = json?;
+    let json = compiled.run(&st.pool, &bound, &st.ir.models, Some((&st.changes, caller))).await?;
     if json.is_none() {
         return Ok(None);
     }

@@ -7,7 +7,7 @@ use crate::auth::{Caller, ClientIp};
 use crate::error::{ApiError, ErrorCode};
 use crate::graphql::params::Body as Operations;
 use async_graphql::parser::types::OperationType;
-use async_graphql::{Request, Response, ServerError};
+use async_graphql::{Request, Response};
 use axum::body::{Body, to_bytes};
 use axum::extract::ConnectInfo;
 use axum::extract::State;
@@ -189,8 +189,7 @@ fn respond(modern: bool, responses: Vec<Response>, batch: bool) -> axum::respons
 }
 
 fn error_response(modern: bool, status: StatusCode, e: ApiError) -> axum::response::Response {
-    let gql: async_graphql::Error = e.into();
-    let err: ServerError = gql.into_server_error(async_graphql::Pos::default());
+    let err = e.into_server_error(async_graphql::Pos::default());
     let mut err_json = serde_json::to_value(&err).expect("errors serialize");
     if let Some(o) = err_json.as_object_mut() {
         o.remove("locations");

@@ -17,9 +17,9 @@ pub async fn render(State(s): State<HttpState>) -> impl IntoResponse {
     let m = &s.metrics;
     let st = &s.app.state;
     let plans = &s.app.executor.stats;
+    let rt = &s.app.realtime.stats;
     let load = |c: &AtomicU64| c.load(Ordering::Relaxed);
-    let mut body = String::with_capacity(4096);
-    for (name, help, value) in [
+    let mut counters = vec![
         ("ferrobase_graphql_requests_total", "GraphQL operations executed.", load(&m.graphql_requests)),
         ("ferrobase_graphql_errors_total", "GraphQL operations that returned errors.", load(&m.graphql_errors)),
         ("ferrobase_sql_statements_total", "SQL statements run against the database.", st.statement_count()),
@@ -47,17 +47,6 @@ pub async fn render(State(s): State<HttpState>) -> impl IntoResponse {
             "Background workers restarted after an error or a panic.",
             load(&st.workers.restarts),
         ),
-    ] {
-        body.push_str(&format!("# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}\n"));
-    }
-    let rt = &s.app.realtime.stats;
-    for (name, help, value) in [
-        ("ferrobase_websockets_open", "WebSocket connections open.", rt.sockets.load(Ordering::Relaxed)),
-        ("ferrobase_subscriptions_active", "Subscriptions active.", rt.subscriptions.load(Ordering::Relaxed)),
-    ] {
-        body.push_str(&format!("# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}\n"));
-    }
-    for (name, help, value) in [
         (
             "ferrobase_subscription_deliveries_total",
             "Subscription results queued to subscribers.",
@@ -79,11 +68,9 @@ pub async fn render(State(s): State<HttpState>) -> impl IntoResponse {
             "Changes realtime delivery missed because it fell behind.",
             load(&rt.missed),
         ),
-    ] {
-        body.push_str(&format!("# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}\n"));
-    }
+    ];
     if let Some(c) = &st.cluster {
-        for (name, help, value) in [
+        counters.extend([
             ("ferrobase_cluster_sent_total", "Changes sent to other instances (NOTIFY).", load(&c.stats.sent)),
             ("ferrobase_cluster_received_total", "Changes received from other instances.", load(&c.stats.received)),
             ("ferrobase_cluster_dropped_total", "Changes not sent: the send queue was full.", load(&c.stats.dropped)),
@@ -92,9 +79,21 @@ pub async fn render(State(s): State<HttpState>) -> impl IntoResponse {
                 "Times the LISTEN connection was lost (changes sent meanwhile were missed).",
                 load(&c.stats.gaps),
             ),
-        ] {
-            body.push_str(&format!("# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}\n"));
-        }
+        ]);
+    }
+    let gauges = [
+        ("ferrobase_websockets_open", "WebSocket connections open.", rt.sockets.load(Ordering::Relaxed)),
+        ("ferrobase_subscriptions_active", "Subscriptions active.", rt.subscriptions.load(Ordering::Relaxed)),
+    ];
+    let mut body = String::with_capacity(4096);
+    let mut family = |kind: &str, name: &str, help: &str, value: &dyn std::fmt::Display| {
+        body.push_str(&format!("# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}\n"));
+    };
+    for (name, help, value) in &counters {
+        family("counter", name, help, value);
+    }
+    for (name, help, value) in &gauges {
+        family("gauge", name, help, value);
     }
     body.push_str(&format!(
         "# HELP ferrobase_info Build information.\n# TYPE ferrobase_info gauge\nferrobase_info{{version=\"{}\",backend=\"{:?}\"}} 1\n",

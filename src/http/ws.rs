@@ -42,6 +42,18 @@ enum Protocol {
     Legacy,
 }
 
+impl Protocol {
+    /// The message carrying result `payload` (a GraphQL response as JSON text) of operation `id`:
+    /// `next` (graphql-transport-ws) or `data` (graphql-ws).
+    fn result(self, id: &str, payload: &str) -> String {
+        let ty = match self {
+            Protocol::TransportWs => "next",
+            Protocol::Legacy => "data",
+        };
+        format!("{{\"id\":{},\"type\":\"{ty}\",\"payload\":{payload}}}", Json::String(id.to_string()))
+    }
+}
+
 /// Whether a request asks to upgrade to a WebSocket.
 pub fn is_upgrade(headers: &HeaderMap) -> bool {
     headers
@@ -143,8 +155,7 @@ async fn serve(mut conn: Connection, mut rx: mpsc::Receiver<Outgoing>, mut socke
                 if !conn.subscriptions.contains_key(&*op_id) {
                     continue; // completed meanwhile
                 }
-                let ty = match conn.protocol { Protocol::TransportWs => "next", Protocol::Legacy => "data" };
-                let msg = format!("{{\"id\":{},\"type\":\"{ty}\",\"payload\":{payload}}}", Json::String(op_id.to_string()));
+                let msg = conn.protocol.result(&op_id, &payload);
                 // A client that stops reading blocks this write; its queue then fills.
                 tokio::select! {
                     sent = socket.send(Message::Text(msg.into())) => if sent.is_err() { break None },
@@ -167,9 +178,7 @@ async fn serve(mut conn: Connection, mut rx: mpsc::Receiver<Outgoing>, mut socke
             _ = &mut stopping => {
                 // Deliveries already queued go out first.
                 while let Ok(Outgoing::Next { op_id, payload }) = rx.try_recv() {
-                    let ty = match conn.protocol { Protocol::TransportWs => "next", Protocol::Legacy => "data" };
-                    let msg = format!("{{\"id\":{},\"type\":\"{ty}\",\"payload\":{payload}}}", Json::String(op_id.to_string()));
-                    if !send(&mut socket, msg).await {
+                    if !send(&mut socket, conn.protocol.result(&op_id, &payload)).await {
                         break;
                     }
                 }
@@ -266,21 +275,14 @@ impl Connection {
         let request = match crate::graphql::params::request(payload) {
             Ok(r) => r,
             Err(e) => {
-                let err: async_graphql::Error = e.into();
-                let errors = vec![err.into_server_error(async_graphql::Pos::default())];
-                self.send_errors(&id, &errors, socket).await;
+                self.send_errors(&id, &[e.into_server_error(async_graphql::Pos::default())], socket).await;
                 return;
             }
         };
         if app.executor.operation_type(&request) != Some(OperationType::Subscription) {
             let response = app.executor.execute(request, caller, None).await;
-            let ty = match self.protocol {
-                Protocol::TransportWs => "next",
-                Protocol::Legacy => "data",
-            };
             let payload = serde_json::to_string(&response).expect("responses serialize");
-            send(socket, format!("{{\"id\":{},\"type\":\"{ty}\",\"payload\":{payload}}}", Json::String(id.clone())))
-                .await;
+            send(socket, self.protocol.result(&id, &payload)).await;
             send(socket, json!({"id": id, "type": "complete"}).to_string()).await;
             return;
         }
@@ -289,8 +291,7 @@ impl Connection {
             let e = crate::error::ApiError::bad_input(format!(
                 "this connection already has {max} subscriptions (max_subscriptions_per_socket)"
             ));
-            let err: async_graphql::Error = e.into();
-            self.send_errors(&id, &[err.into_server_error(async_graphql::Pos::default())], socket).await;
+            self.send_errors(&id, &[e.into_server_error(async_graphql::Pos::default())], socket).await;
             return;
         }
         match app.executor.subscribe(&request, &caller).await {

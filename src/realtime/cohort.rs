@@ -81,14 +81,16 @@ impl Cohort {
         self.members.lock().expect("members lock").is_empty()
     }
 
+    /// The members now, in the order they subscribed.
+    fn snapshot(&self) -> Vec<Member> {
+        let mut v: Vec<Member> = self.members.lock().expect("members lock").values().cloned().collect();
+        v.sort_by_key(|m| m.id);
+        v
+    }
+
     /// Answers the changed row (`image`) for every member, a statement per [`super::CHUNK`].
     pub async fn deliver(&self, st: &AppState, stats: &RealtimeStats, image: &RowImage) {
-        let members: Vec<Member> = {
-            let m = self.members.lock().expect("members lock");
-            let mut v: Vec<Member> = m.values().cloned().collect();
-            v.sort_by_key(|m| m.id);
-            v
-        };
+        let members = self.snapshot();
         for chunk in members.chunks(super::CHUNK) {
             self.deliver_chunk(st, stats, image, chunk).await;
         }
@@ -149,12 +151,8 @@ impl Cohort {
         conn: &mut crate::db::pool::Lease<'_>,
     ) -> Result<Vec<(Sink, Arc<str>)>, String> {
         let Some(plan) = &self.plan.before else { return Ok(Vec::new()) };
-        let members: Vec<Member> = {
-            let m = self.members.lock().expect("members lock");
-            let mut v: Vec<Member> = m.values().filter(|m| m.values_before.is_some()).cloned().collect();
-            v.sort_by_key(|m| m.id);
-            v
-        };
+        // Members of a delete plan all have values for its `before` plan.
+        let members = self.snapshot();
         if members.is_empty() {
             return Ok(Vec::new());
         }

@@ -14,11 +14,12 @@
 
 mod cohort;
 
-pub use cohort::{Member, Outgoing, Sink, SlowFlag};
+use cohort::Member;
+pub use cohort::{Outgoing, Sink, SlowFlag};
 
 use crate::app::AppState;
 use crate::changes::{Change, ChangeOp};
-use crate::graphql::{Subscribed, SubscriptionPlan};
+use crate::graphql::Subscribed;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
@@ -115,6 +116,12 @@ impl Realtime {
         cohorts.values().filter(|c| c.plan.model == model && c.plan.change == op).cloned().collect()
     }
 
+    /// Whether any subscription follows `model`'s `op` (asked on every delete: no allocation).
+    fn follows(&self, model: &str, op: ChangeOp) -> bool {
+        let cohorts = self.cohorts.lock().expect("cohorts lock");
+        cohorts.values().any(|c| c.plan.model == model && c.plan.change == op)
+    }
+
     /// Delivers one committed change to every subscriber that follows it and may read it.
     pub async fn deliver(&self, change: &Change) {
         self.stats.events.fetch_add(1, Ordering::Relaxed);
@@ -153,15 +160,7 @@ impl Realtime {
             }
         }
     }
-
-    /// The plan of a cohort (for tests and tools).
-    pub fn cohort_count(&self) -> usize {
-        self.cohorts.lock().expect("cohorts lock").len()
-    }
 }
-
-/// The plan a subscription runs (re-exported for the transport).
-pub type Plan = SubscriptionPlan;
 
 /// The name realtime goes by in the change pipeline.
 const CONSUMER: &str = "realtime";
@@ -180,7 +179,7 @@ impl crate::changes::Consumer for Judge {
         CONSUMER
     }
     fn before_delete_for(&self, model: &str) -> bool {
-        self.0.upgrade().is_some_and(|rt| !rt.following(model, ChangeOp::Delete).is_empty())
+        self.0.upgrade().is_some_and(|rt| rt.follows(model, ChangeOp::Delete))
     }
     fn before_delete<'a>(
         &'a self,

@@ -123,14 +123,14 @@ fn finish_multiplexed(sql: &str, backend: DbBackend, slots: &[Slot]) -> MuxStmt 
 
 /// SQL reading slot `i`'s value from the subscriber's object (`s`), typed for its place.
 fn subscriber_value(i: usize, conv: &Conv, pg: bool) -> String {
+    if !pg {
+        return format!("json_extract(s.value, '$.\"{i}\"')");
+    }
     let spec = match conv {
         Conv::Scalar(s) | Conv::Column(s) | Conv::Items(s) => Some(s),
         Conv::Written(w) => Some(&w.0),
         _ => None,
     };
-    if !pg {
-        return format!("json_extract(s.value, '$.\"{i}\"')");
-    }
     let ty = spec.map(pg_type).unwrap_or("text");
     match conv {
         Conv::Items(_) => {

@@ -8,7 +8,8 @@ use super::select::{Reader, RootRows, Sel};
 use super::shape::Out;
 use super::write::{Diagnosis, WriteImage};
 use super::{SqlCtx, errors};
-use crate::changes::{ChangeOp, ChangeSet, Pipeline};
+use crate::auth::Caller;
+use crate::changes::{Actor, ChangeOp, ChangeSet, Pipeline};
 use crate::db::Pool;
 use crate::db::pool::Rows;
 use crate::error::{ApiError, ApiResult};
@@ -127,18 +128,18 @@ impl Compiled {
     }
 
     /// Runs the statement with the values `bound` (see [`bind`](Self::bind)); the answer as
-    /// JSON, or `None` (a row that does not exist or that the caller may not read). A write
-    /// records its change in `changes` (published after commit by [`Pipeline`]); a write that
-    /// wrote nothing is an error saying why.
+    /// JSON, or `None` (a row that does not exist or that the caller may not read). A write by
+    /// `caller` goes through the change [`Pipeline`] (its change recorded in its transaction and
+    /// published after commit); a write that wrote nothing is an error saying why.
     pub async fn run(
         &self,
         pool: &Pool,
         bound: &[Value],
         models: &[Model],
-        changes: Option<(&Pipeline, &mut ChangeSet)>,
+        changes: Option<(&Pipeline, &Caller)>,
     ) -> ApiResult<Option<Json>> {
         let rows = match (&self.image, changes) {
-            (Some(image), Some((pipeline, set))) => self.write(pool, bound, image, pipeline, set).await,
+            (Some(image), Some((pipeline, caller))) => self.write(pool, bound, image, pipeline, caller).await,
             (Some(_), None) => return Err(ApiError::internal("a write outside the change pipeline")),
             (None, _) => pool.fetch_rows(&self.main.sql, self.main.values(bound)).await,
         };
@@ -170,15 +171,15 @@ impl Compiled {
     }
 
     /// A write: its statements (in one transaction when there are several, or when a consumer
-    /// works inside it), the change recorded in `set` and the consumers' statements run before
-    /// commit. The caller publishes `set` after.
+    /// works inside it), its change recorded and the consumers' statements run before commit,
+    /// the change published after.
     async fn write(
         &self,
         pool: &Pool,
         bound: &[Value],
         (image, read_before): &(WriteImage, Option<Stmt>),
         pipeline: &Pipeline,
-        set: &mut ChangeSet,
+        caller: &Caller,
     ) -> Result<Rows, sea_orm::DbErr> {
         let mut lease = pool.acquire().await?;
         let is_delete = self.kind == RootKind::Write(crate::model::Operation::Delete);
@@ -190,7 +191,7 @@ impl Compiled {
         if transaction {
             lease.begin().await?;
         }
-        let mut recorded = ChangeSet::new(set.actor.clone());
+        let mut recorded = ChangeSet::new(Actor::of(caller));
         let result = async {
             // Consumers that judge a delete before it happens (realtime: the row and its
             // relations as they were).
@@ -244,7 +245,8 @@ impl Compiled {
                 if transaction {
                     lease.commit().await?;
                 }
-                set.changes.append(&mut recorded.changes);
+                drop(lease);
+                pipeline.publish(recorded);
                 Ok(rows)
             }
             Err(e) => {

@@ -108,6 +108,22 @@ impl TestServer {
     }
 }
 
+/// Signs up `email` (password `correct horse`); its access token and user id.
+pub async fn sign_up(s: &TestServer, email: &str) -> (String, String) {
+    let r = s
+        .gql_as(
+            None,
+            "mutation($e: String!) { signUp(input: {email: $e, password: \"correct horse\"}) { accessToken user { id } } }",
+            json!({ "e": email }),
+        )
+        .await;
+    let p = &r["data"]["signUp"];
+    (
+        p["accessToken"].as_str().unwrap_or_else(|| panic!("signUp: {r}")).to_string(),
+        p["user"]["id"].as_str().unwrap_or_else(|| panic!("signUp: {r}")).to_string(),
+    )
+}
+
 /// A string field of an auth payload (`accessToken`, `refreshToken`).
 pub fn token(payload: &Value, name: &str) -> String {
     payload[name].as_str().unwrap_or_else(|| panic!("no {name} in {payload}")).to_string()

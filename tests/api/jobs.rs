@@ -35,17 +35,6 @@ async fn eventually<F: std::future::Future<Output = bool>>(what: &str, mut check
     }
 }
 
-async fn sign_up(s: &TestServer, email: &str) {
-    let r = s
-        .gql_as(
-            None,
-            "mutation($e: String!) { signUp(input: {email: $e, password: \"correct horse\"}) { accessToken } }",
-            json!({"e": email}),
-        )
-        .await;
-    assert!(r["data"]["signUp"]["accessToken"].is_string(), "{r}");
-}
-
 #[tokio::test]
 async fn a_failed_email_is_retried_and_survives_a_crash() {
     for backend in backends() {

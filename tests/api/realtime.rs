@@ -52,21 +52,6 @@ async fn created_updated_and_deleted_rows_reach_subscribers() {
 
 const RULES: &str = include_str!("fixtures/rules.graphql");
 
-async fn sign_up(s: &TestServer, email: &str) -> (String, String) {
-    let r = s
-        .gql_as(
-            None,
-            "mutation($e: String!) { signUp(input: {email: $e, password: \"correct horse\"}) { accessToken user { id } } }",
-            json!({ "e": email }),
-        )
-        .await;
-    let p = &r["data"]["signUp"];
-    (
-        p["accessToken"].as_str().unwrap_or_else(|| panic!("{r}")).to_string(),
-        p["user"]["id"].as_str().unwrap().to_string(),
-    )
-}
-
 /// A signed-in token with `roles` for a fresh user.
 async fn user_with_roles(s: &TestServer, email: &str, roles: &[&str]) -> String {
     let (_, id) = sign_up(s, email).await;

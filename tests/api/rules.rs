@@ -14,23 +14,11 @@ struct World {
     editor: String,
 }
 
-async fn user(s: &TestServer, email: &str) -> (String, String) {
-    let r = s
-        .gql_as(
-            None,
-            "mutation($e: String!) { signUp(input: {email: $e, password: \"correct horse\"}) { accessToken user { id } } }",
-            json!({ "e": email }),
-        )
-        .await;
-    let p = &r["data"]["signUp"];
-    (p["accessToken"].as_str().unwrap().to_string(), p["user"]["id"].as_str().unwrap().to_string())
-}
-
 async fn world(backend: ferrobase::testing::TestBackend) -> World {
     let s = TestServer::start(backend, RULES).await;
-    let (a, a_id) = user(&s, "a@example.com").await;
-    let (b, _) = user(&s, "b@example.com").await;
-    let (_, e_id) = user(&s, "editor@example.com").await;
+    let (a, a_id) = sign_up(&s, "a@example.com").await;
+    let (b, _) = sign_up(&s, "b@example.com").await;
+    let (_, e_id) = sign_up(&s, "editor@example.com").await;
     s.data("mutation($u: ID!) { setUserRoles(userId: $u, roles: [\"editor\"]) { id } }", json!({ "u": e_id })).await;
     let editor = s
         .gql_as(
@@ -543,8 +531,8 @@ async fn create_rules_can_constrain_the_row_pointed_at() {
     "#;
     for backend in backends() {
         let s = TestServer::start(backend, SDL).await;
-        let (a, _) = user(&s, "a@example.com").await;
-        let (b, _) = user(&s, "b@example.com").await;
+        let (a, _) = sign_up(&s, "a@example.com").await;
+        let (b, _) = sign_up(&s, "b@example.com").await;
         let t = s.gql_as(Some(&a), "mutation { createThread(input: {title: \"t\"}) { id } }", json!({})).await;
         let thread = t["data"]["createThread"]["id"].as_str().unwrap().to_string();
         let answer = "mutation($t: ID!) { createAnswer(input: {threadId: $t, body: \"x\"}) { id } }";
