@@ -153,7 +153,7 @@ impl ChangeSet {
         row_id: &str,
         before: Option<RowImage>,
         after: Option<RowImage>,
-    ) -> &Change {
+    ) -> &mut Change {
         self.changes.push(Change {
             id: uuid::Uuid::now_v7(),
             model: model.to_string(),
@@ -165,6 +165,6 @@ impl ChangeSet {
             at: Utc::now(),
             prepared: Prepared::default(),
         });
-        self.changes.last().expect("just pushed")
+        self.changes.last_mut().expect("just pushed")
     }
 }

@@ -9,6 +9,7 @@
 //! the returned JSON holds.
 
 pub mod access;
+pub mod cascade;
 pub mod cursor;
 pub mod errors;
 pub mod event;

@@ -47,6 +47,9 @@ pub struct Compiled {
     /// Writes: where the change's row images are, and (SQLite updates) the statement that reads
     /// the row as it was.
     pub image: Option<(WriteImage, Option<Stmt>)>,
+    /// Deletes: the rows the delete takes with it through `onDelete: CASCADE | SET_NULL`, read
+    /// first so that each gets its change.
+    pub cascade: Option<super::cascade::Cascade>,
 }
 
 /// Compiles root field `sel` of `kind` on `model` for the caller of `cx`.
@@ -92,6 +95,10 @@ pub fn compile(cx: &SqlCtx, limits: PageLimits, model: &Model, kind: RootKind, s
         rows,
         out,
         image,
+        cascade: match kind {
+            RootKind::Write(Operation::Delete) => super::cascade::plan(&cx.schema.models, model, backend),
+            _ => None,
+        },
     })
 }
 
@@ -117,6 +124,7 @@ pub fn compile_by_id(
         rows,
         out: Out::Row(row),
         image: None,
+        cascade: None,
     })
 }
 
@@ -187,6 +195,7 @@ impl Compiled {
         let transaction = read_before.is_some()
             || self.then_delete.is_some()
             || judge_before
+            || self.cascade.is_some()
             || pipeline.needs_transaction(&self.model);
         if transaction {
             lease.begin().await?;
@@ -195,10 +204,28 @@ impl Compiled {
         let result = async {
             // Consumers that judge a delete before it happens (realtime: the row and its
             // relations as they were).
-            let prepared = match (judge_before, self.id_slot.map(|i| &bound[i])) {
-                (true, Some(Value::String(Some(id)))) => pipeline.before_delete(&self.model, id, &mut lease).await,
+            let deleted_id = match self.id_slot.map(|i| &bound[i]) {
+                Some(Value::String(Some(id))) if is_delete => Some(id.as_str()),
+                _ => None,
+            };
+            // The rows the delete takes with it, as they are now; their deletes judged too.
+            let cascaded = match (&self.cascade, deleted_id) {
+                (Some(cascade), Some(id)) => Some(cascade.collect(&self.model, id, &mut lease).await?),
+                _ => None,
+            };
+            let prepared = match (judge_before, deleted_id) {
+                (true, Some(id)) => pipeline.before_delete(&self.model, id, &mut lease).await,
                 _ => Default::default(),
             };
+            let mut cascaded_prepared = Vec::new();
+            for (model, row) in cascaded.iter().flat_map(|c| &c.deleted) {
+                let id = row.get("id").and_then(Json::as_str).unwrap_or_default();
+                cascaded_prepared.push(if pipeline.needs_before_delete(model) {
+                    pipeline.before_delete(model, id, &mut lease).await
+                } else {
+                    Default::default()
+                });
+            }
             let before = match read_before {
                 Some(read) => {
                     let rows = lease.fetch_rows(&read.sql, read.values(bound)).await?;
@@ -228,9 +255,16 @@ impl Compiled {
             };
             let row_id = after.as_ref().or(before.as_ref()).and_then(|r| r.get("id")).and_then(|v| v.as_str());
             let row_id = row_id.unwrap_or_default().to_string();
-            recorded.record(&self.model, op, &row_id, before, after);
-            if let Some(c) = recorded.changes.last_mut() {
-                c.prepared = prepared;
+            recorded.record(&self.model, op, &row_id, before, after).prepared = prepared;
+            if let Some(cascaded) = cascaded {
+                for ((model, row), prepared) in cascaded.deleted.into_iter().zip(cascaded_prepared) {
+                    let id = row.get("id").and_then(Json::as_str).unwrap_or_default().to_string();
+                    recorded.record(&model, ChangeOp::Delete, &id, Some(row), None).prepared = prepared;
+                }
+                for (model, before, after) in cascaded.cleared {
+                    let id = before.get("id").and_then(Json::as_str).unwrap_or_default().to_string();
+                    recorded.record(&model, ChangeOp::Update, &id, Some(before), Some(after));
+                }
             }
             if transaction {
                 for s in pipeline.in_transaction(&recorded, pool.backend()) {

@@ -531,3 +531,33 @@ async fn deleted_tags_are_judged_as_they_were() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// Rows a delete takes with it (`onDelete: CASCADE`) reach `…Deleted` subscribers too, each
+/// judged as it was, its parent still there: a tag is readable while its item has no blue tag.
+#[tokio::test]
+async fn rows_deleted_by_cascade_reach_subscribers_judged_as_they_were() {
+    for backend in backends() {
+        let s = TestServer::start(backend, DELETES).await;
+        let mut anon = Ws::connect(&s.url, crate::ws_client::Protocol::TransportWs, None).await;
+        subscribe_with_sentinel(&mut anon, "subscription { tagDeleted { id label } }").await;
+        let create_item = "mutation { createItem(input: {title: \"i\"}) { id } }";
+        let create_tag = "mutation($i: ID!, $l: String!) { createTag(input: {label: $l, itemId: $i}) { id } }";
+        let plain = s.data(create_item, json!({})).await["createItem"]["id"].as_str().unwrap().to_string();
+        let green = s.data(create_tag, json!({"i": plain, "l": "green"})).await["createTag"]["id"].clone();
+        let marked = s.data(create_item, json!({})).await["createItem"]["id"].as_str().unwrap().to_string();
+        s.data(create_tag, json!({"i": marked, "l": "teal"})).await;
+        s.data(create_tag, json!({"i": marked, "l": "blue"})).await;
+
+        for item in [&plain, &marked] {
+            s.data("mutation($i: ID!) { deleteItem(id: $i) { id } }", json!({"i": item})).await;
+        }
+        let got = before_sentinel(&s, &mut anon).await;
+        let want = json!({"data": {"tagDeleted": {"id": green, "label": "green"}}});
+        assert_eq!(
+            got,
+            vec![want],
+            "{backend:?}: the green tag (readable), not teal or blue (their item had a blue tag)"
+        );
+        s.finish().await;
+    }
+}

@@ -489,7 +489,7 @@ pub(super) async fn run_case(backend: TestBackend, case: &Case) -> (u64, Result<
     for m in &case.mutations {
         let w = run.write(m).await;
         writes += 1;
-        run.deliveries(&mut subscribers, writes, &w.op, &run.caller(m.caller), w.event.as_ref()).await;
+        run.deliveries(&mut subscribers, writes, &w.op, &run.caller(m.caller), &w.events).await;
     }
     // Then admin writes so that each kind of change happens: an item (as the last seeded row,
     // with a note), a tag on it, the item updated (as the first seeded row), the tag and the
@@ -531,14 +531,14 @@ pub(super) async fn run_case(backend: TestBackend, case: &Case) -> (u64, Result<
         };
         let created_tag = matches!(kind, Mut::CreateTag(..));
         let w = run.write(&Mutation { caller: admin, kind }).await;
-        if let Some(Event::Item { kind: Kind::Created, id, .. }) = &w.event {
+        if let Some(Event::Item { kind: Kind::Created, id, .. }) = w.events.first() {
             new_item = Some(id.clone());
         }
-        if let (true, Some(Event::Tag { id, .. })) = (created_tag, &w.event) {
+        if let (true, Some(Event::Tag { id, .. })) = (created_tag, w.events.first()) {
             new_tag = Some(id.clone());
         }
         writes += 1;
-        run.deliveries(&mut subscribers, writes, &w.op, &run.caller(admin), w.event.as_ref()).await;
+        run.deliveries(&mut subscribers, writes, &w.op, &run.caller(admin), &w.events).await;
     }
     drop(subscribers);
     for c in run.callers.clone() {

@@ -34,10 +34,11 @@ fn write_only(expect: Expect, m: &Model, c: &Caller, id: &str, row: &Item, write
     }
 }
 
-/// A write as sent, and the change it made (for subscriptions).
+/// A write as sent, and the changes it made (for subscriptions): the written row's, then (a
+/// deleted item) one per tag its delete cascaded to.
 pub(super) struct Written {
     pub(super) op: String,
-    pub(super) event: Option<Event>,
+    pub(super) events: Vec<Event>,
 }
 
 impl Run<'_> {
@@ -153,7 +154,7 @@ impl Run<'_> {
             Mut::CreateTag(label, item, arg) => {
                 let live: Vec<&String> = self.st.items.keys().collect();
                 if live.is_empty() {
-                    return Written { op: "createTag (no item left: not sent)".into(), event: None };
+                    return Written { op: "createTag (no item left: not sent)".into(), events: Vec::new() };
                 }
                 let item_id = live[item % live.len()].clone();
                 let sent = self.case.tag.owner.and_then(|_| owner_value(*arg, &c, &self.user_ids));
@@ -172,7 +173,7 @@ impl Run<'_> {
             Mut::DeleteTag(row) => {
                 let all: Vec<&String> = self.st.tags.keys().collect();
                 if all.is_empty() {
-                    return Written { op: "deleteTag (no tag left: not sent)".into(), event: None };
+                    return Written { op: "deleteTag (no tag left: not sent)".into(), events: Vec::new() };
                 }
                 let id = all[row % all.len()].clone();
                 let m = self.model();
@@ -252,7 +253,16 @@ impl Run<'_> {
                 Some(Event::Tag { kind, id, row, before, after })
             }
         });
+        // Deleting an item deletes its tags (`onDelete: CASCADE`): each a tag delete of its own,
+        // judged as it was.
+        let mut events: Vec<Event> = event.into_iter().collect();
+        if let Some(Event::Item { kind: Kind::Deleted, id, before, after, .. }) = events.first().cloned() {
+            for (tag_id, tag) in before.tags.iter().filter(|(_, t)| t.item == id) {
+                let (before, after) = (before.clone(), after.clone());
+                events.push(Event::Tag { kind: Kind::Deleted, id: tag_id.clone(), row: tag.clone(), before, after });
+            }
+        }
         self.st = now;
-        Written { op, event }
+        Written { op, events }
     }
 }
