@@ -50,7 +50,21 @@ impl Protocol {
             Protocol::TransportWs => "next",
             Protocol::Legacy => "data",
         };
-        format!("{{\"id\":{},\"type\":\"{ty}\",\"payload\":{payload}}}", Json::String(id.to_string()))
+        let mut m = String::with_capacity(payload.len() + id.len() + 32);
+        m.push_str("{\"id\":");
+        if id.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+            m.push('"');
+            m.push_str(id);
+            m.push('"');
+        } else {
+            m.push_str(&Json::String(id.to_string()).to_string());
+        }
+        m.push_str(",\"type\":\"");
+        m.push_str(ty);
+        m.push_str("\",\"payload\":");
+        m.push_str(payload);
+        m.push('}');
+        m
     }
 }
 
@@ -67,7 +81,7 @@ pub fn upgrade(s: HttpState, ws: WebSocketUpgrade, headers: &HeaderMap) -> Respo
     let header_auth = headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_string);
     let ws = ws
         .protocols(["graphql-transport-ws", "graphql-ws"])
-        .read_buffer_size(4 * 1024)
+        .read_buffer_size(1024)
         .write_buffer_size(0)
         .max_write_buffer_size(256 * 1024)
         .max_message_size(s.app.state.config.max_body_bytes)
@@ -133,6 +147,22 @@ async fn serve(mut conn: Connection, mut rx: mpsc::Receiver<Outgoing>, mut socke
     tokio::pin!(stopping);
     let close = loop {
         tokio::select! {
+            // In this order: a socket woken for a delivery (the common case under load) sends it
+            // without first polling its reads and timers.
+            biased;
+            _ = &mut too_slow => break Some(slow_close()),
+            Some(out) = rx.recv() => {
+                let Outgoing::Next { op_id, payload } = out;
+                if !conn.subscriptions.contains_key(&*op_id) {
+                    continue; // completed meanwhile
+                }
+                let msg = conn.protocol.result(&op_id, &payload);
+                // A client that stops reading blocks this write; its queue then fills.
+                tokio::select! {
+                    sent = socket.send(Message::Text(msg.into())) => if sent.is_err() { break None },
+                    _ = &mut too_slow => break Some(slow_close()),
+                }
+            }
             incoming = socket.recv() => {
                 let text = match incoming {
                     Some(Ok(Message::Text(t))) => t,
@@ -150,19 +180,6 @@ async fn serve(mut conn: Connection, mut rx: mpsc::Receiver<Outgoing>, mut socke
                     Err(c) => break Some(c),
                 }
             }
-            Some(out) = rx.recv() => {
-                let Outgoing::Next { op_id, payload } = out;
-                if !conn.subscriptions.contains_key(&*op_id) {
-                    continue; // completed meanwhile
-                }
-                let msg = conn.protocol.result(&op_id, &payload);
-                // A client that stops reading blocks this write; its queue then fills.
-                tokio::select! {
-                    sent = socket.send(Message::Text(msg.into())) => if sent.is_err() { break None },
-                    _ = &mut too_slow => break Some(slow_close()),
-                }
-            }
-            _ = &mut too_slow => break Some(slow_close()),
             _ = &mut init_deadline, if conn.caller.is_none() => {
                 break Some(Close(4408, "Connection initialisation timeout".into()));
             }

@@ -8,7 +8,7 @@ use crate::graphql::render;
 use crate::sql::params::BindEnv;
 use async_graphql::{PathSegment, Variables};
 use serde_json::Value as Json;
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
@@ -63,29 +63,41 @@ pub struct Member {
 
 pub(super) struct Cohort {
     pub plan: Arc<SubscriptionPlan>,
-    members: Mutex<HashMap<u64, Member>>,
+    members: Mutex<Members>,
+}
+
+/// The members by id (the order they subscribed in), and the list events use, kept until the
+/// members change (thousands of subscribers are not copied on every event).
+#[derive(Default)]
+struct Members {
+    by_id: BTreeMap<u64, Member>,
+    snapshot: Option<Arc<[Member]>>,
 }
 
 impl Cohort {
     pub fn new(plan: Arc<SubscriptionPlan>) -> Cohort {
-        Cohort { plan, members: Mutex::new(HashMap::new()) }
+        Cohort { plan, members: Mutex::new(Members::default()) }
     }
     pub fn add(&self, m: Member) {
-        self.members.lock().expect("members lock").insert(m.id, m);
+        let mut members = self.members.lock().expect("members lock");
+        members.by_id.insert(m.id, m);
+        members.snapshot = None;
     }
     /// Whether `id` was a member.
     pub fn remove(&self, id: u64) -> bool {
-        self.members.lock().expect("members lock").remove(&id).is_some()
+        let mut members = self.members.lock().expect("members lock");
+        members.snapshot = None;
+        members.by_id.remove(&id).is_some()
     }
     pub fn is_empty(&self) -> bool {
-        self.members.lock().expect("members lock").is_empty()
+        self.members.lock().expect("members lock").by_id.is_empty()
     }
 
     /// The members now, in the order they subscribed.
-    fn snapshot(&self) -> Vec<Member> {
-        let mut v: Vec<Member> = self.members.lock().expect("members lock").values().cloned().collect();
-        v.sort_by_key(|m| m.id);
-        v
+    fn snapshot(&self) -> Arc<[Member]> {
+        let mut members = self.members.lock().expect("members lock");
+        let members = &mut *members;
+        members.snapshot.get_or_insert_with(|| members.by_id.values().cloned().collect()).clone()
     }
 
     /// Answers the changed row (`image`) for every member, a statement per [`super::CHUNK`].
