@@ -15,6 +15,7 @@ mod m0003_claims_auth_tokens;
 mod m0004_users_created_at;
 mod m0005_jobs;
 mod m0006_change_payloads;
+mod m0007_change_log;
 pub mod types;
 
 /// Table recording each applied migration of the model tables (see `ferrobase::ddl`).
@@ -57,6 +58,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0004_users_created_at::Migration),
             Box::new(m0005_jobs::Migration),
             Box::new(m0006_change_payloads::Migration),
+            Box::new(m0007_change_log::Migration),
         ]
     }
 

@@ -76,8 +76,13 @@ pub async fn render(State(s): State<HttpState>) -> impl IntoResponse {
             ("ferrobase_cluster_dropped_total", "Changes not sent: the send queue was full.", load(&c.stats.dropped)),
             (
                 "ferrobase_cluster_gaps_total",
-                "Times the LISTEN connection was lost (changes sent meanwhile were missed).",
+                "Times the LISTEN connection was lost (and caught up from the change log).",
                 load(&c.stats.gaps),
+            ),
+            (
+                "ferrobase_cluster_replayed_total",
+                "Changes from other instances delivered by catching up after a lost LISTEN connection.",
+                load(&c.stats.replayed),
             ),
         ]);
     }

@@ -82,8 +82,10 @@ impl Ws {
 
     /// The next message other than keep-alives (panics after 15 s or on close).
     pub async fn recv(&mut self) -> Value {
+        // One deadline for the call: keep-alive pings do not extend it.
+        let deadline = tokio::time::Instant::now() + WAIT;
         loop {
-            let msg = tokio::time::timeout(WAIT, self.stream.next()).await.expect("a message within 15 s");
+            let msg = tokio::time::timeout_at(deadline, self.stream.next()).await.expect("a message within 15 s");
             match msg {
                 Some(Ok(Message::Text(t))) => {
                     let v: Value = serde_json::from_str(&t).expect("JSON message");
