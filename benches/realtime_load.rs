@@ -319,7 +319,7 @@ async fn bench(backend: TestBackend) {
     tdb.drop_database().await;
 }
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;

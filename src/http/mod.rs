@@ -69,6 +69,13 @@ pub async fn serve(app: App, listener: tokio::net::TcpListener) -> std::io::Resu
         // WebSockets and workers learn of it now; HTTP requests drain.
         let _ = stop.send(true);
     };
+    // Small writes (a subscription's deliveries, one after another on a socket) go out at once,
+    // not held back by Nagle's algorithm until the previous one is acknowledged.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!("TCP_NODELAY could not be set: {e}");
+        }
+    });
     let served =
         axum::serve(listener, router(app, shutdown).into_make_service_with_connect_info::<std::net::SocketAddr>())
             .with_graceful_shutdown(signal)
