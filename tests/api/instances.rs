@@ -141,6 +141,45 @@ async fn create_category(url: &str, name: &str) {
     gql(url, "mutation($n: String!) { createCategory(input: {name: $n}) { id } }", json!({"n": name})).await;
 }
 
+/// Controls a test database from outside the instances: refuses or allows new connections, and
+/// ends the instances' connections whose last statement matches a pattern.
+struct DbControl {
+    admin: sea_orm::sqlx::PgConnection,
+    name: String,
+}
+
+impl DbControl {
+    async fn allow_connections(&mut self, allow: bool) {
+        let sql = format!("ALTER DATABASE \"{}\" ALLOW_CONNECTIONS {allow}", self.name);
+        sea_orm::sqlx::query(sea_orm::sqlx::AssertSqlSafe(sql)).execute(&mut self.admin).await.unwrap();
+    }
+
+    /// Connections whose last statement is `LIKE pattern` (case-insensitive): how many.
+    async fn count(&mut self, pattern: &str) -> i64 {
+        let sql = "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND query ILIKE $2";
+        let (n,): (i64,) =
+            sea_orm::sqlx::query_as(sql).bind(&self.name).bind(pattern).fetch_one(&mut self.admin).await.unwrap();
+        n
+    }
+
+    /// Ends those connections; how many.
+    async fn terminate(&mut self, pattern: &str) -> i64 {
+        let sql = "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = $1 AND query ILIKE $2";
+        let (n,): (i64,) =
+            sea_orm::sqlx::query_as(sql).bind(&self.name).bind(pattern).fetch_one(&mut self.admin).await.unwrap();
+        n
+    }
+}
+
+/// Polls `check` until it holds (30 s at most).
+async fn eventually<F: std::future::Future<Output = bool>>(what: &str, mut check: impl FnMut() -> F) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !check().await {
+        assert!(Instant::now() < deadline, "timed out waiting until {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 /// SPEC: each committed change reaches each matching subscription exactly once. An instance
 /// whose LISTEN connection is lost (a restart of PostgreSQL, a network cut) catches up from the
 /// change log when it is back: what was committed meanwhile arrives once, nothing twice. An
@@ -172,49 +211,29 @@ async fn changes_committed_while_an_instance_was_not_listening_reach_it_once() {
 
     // Both instances lose their LISTEN connection, and cannot reconnect for a while (the
     // database refuses new connections; those open stay, so A still serves the mutation).
-    let mut admin = PgConnection::connect(&admin_url).await.unwrap();
-    let sql = format!("ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS false");
-    sea_orm::sqlx::query(sea_orm::sqlx::AssertSqlSafe(sql)).execute(&mut admin).await.unwrap();
-    let (killed,): (i64,) = sea_orm::sqlx::query_as(
-        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = $1 AND query ILIKE 'LISTEN%'",
-    )
-    .bind(&name)
-    .fetch_one(&mut admin)
-    .await
-    .unwrap();
-    assert_eq!(killed, 2, "one LISTEN connection per instance");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while metric(&b.url, "ferrobase_cluster_gaps_total").await < 1.0 {
-        assert!(Instant::now() < deadline, "B did not notice its LISTEN connection was lost");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let admin = PgConnection::connect(&admin_url).await.unwrap();
+    let mut ctl = DbControl { admin, name };
+    ctl.allow_connections(false).await;
+    assert_eq!(ctl.terminate("LISTEN%").await, 2, "one LISTEN connection per instance");
+    eventually("B noticed its LISTEN connection was lost", || async {
+        metric(&b.url, "ferrobase_cluster_gaps_total").await >= 1.0
+    })
+    .await;
     create_category(&a.url, "during").await;
     assert_eq!(name_of(on_a.next_data("c").await), "during", "A's own subscriber, from its bus");
-    let sql = format!("ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS true");
-    sea_orm::sqlx::query(sea_orm::sqlx::AssertSqlSafe(sql)).execute(&mut admin).await.unwrap();
+    ctl.allow_connections(true).await;
 
     // B reconnects and catches up: "during" arrives once, then what follows, live.
     assert_eq!(name_of(on_b.next_data("c").await), "during");
     assert!(metric(&b.url, "ferrobase_cluster_replayed_total").await >= 1.0, "delivered by the catch-up");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while metric(&a.url, "ferrobase_cluster_gaps_total").await < 1.0 {
-        assert!(Instant::now() < deadline, "A did not notice its LISTEN connection was lost");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    eventually("A noticed its LISTEN connection was lost", || async {
+        metric(&a.url, "ferrobase_cluster_gaps_total").await >= 1.0
+    })
+    .await;
     // Once both listen again, a change made now is the next each subscriber gets: nothing
     // twice (A does not replay its own changes, B not the ones it had).
     let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let (listening,): (i64,) = sea_orm::sqlx::query_as(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND query ILIKE 'LISTEN%'",
-        )
-        .bind(&name)
-        .fetch_one(&mut admin)
-        .await
-        .unwrap();
-        if listening == 2 {
-            break;
-        }
+    while ctl.count("LISTEN%").await < 2 {
         assert!(Instant::now() < deadline, "the instances did not listen again");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
@@ -224,32 +243,20 @@ async fn changes_committed_while_an_instance_was_not_listening_reach_it_once() {
 
     // The sending side: the instances' publishing connections are cut while reconnecting is
     // refused; A's change, committed meanwhile, is sent once the database is back.
-    let sql = format!("ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS false");
-    sea_orm::sqlx::query(sea_orm::sqlx::AssertSqlSafe(sql)).execute(&mut admin).await.unwrap();
-    let (killed,): (i64,) = sea_orm::sqlx::query_as(
-        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = $1 AND query ILIKE 'WITH c AS (%'",
-    )
-    .bind(&name)
-    .fetch_one(&mut admin)
-    .await
-    .unwrap();
-    assert_eq!(killed, 2, "one publishing connection per instance");
+    ctl.allow_connections(false).await;
+    assert_eq!(ctl.terminate("WITH c AS (%").await, 2, "one publishing connection per instance");
     let restarts = metric(&a.url, "ferrobase_worker_restarts_total").await;
     create_category(&a.url, "while-a-could-not-send").await;
     assert_eq!(name_of(on_a.next_data("c").await), "while-a-could-not-send");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while metric(&a.url, "ferrobase_worker_restarts_total").await <= restarts {
-        assert!(Instant::now() < deadline, "A's send did not fail");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let sql = format!("ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS true");
-    sea_orm::sqlx::query(sea_orm::sqlx::AssertSqlSafe(sql)).execute(&mut admin).await.unwrap();
+    eventually("A's send failed", || async { metric(&a.url, "ferrobase_worker_restarts_total").await > restarts })
+        .await;
+    ctl.allow_connections(true).await;
     assert_eq!(name_of(on_b.next_data("c").await), "while-a-could-not-send");
     create_category(&b.url, "last").await;
     assert_eq!(name_of(on_b.next_data("c").await), "last");
     assert_eq!(name_of(on_a.next_data("c").await), "last");
     drop((a, b));
-    admin.close().await.ok();
+    ctl.admin.close().await.ok();
     db.drop_database().await;
 }
 
