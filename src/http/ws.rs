@@ -341,3 +341,18 @@ fn authorization(payload: &Json) -> Option<String> {
         .or_else(|| o.get("headers").and_then(Json::as_object).and_then(find))
         .or_else(|| o.get("token").and_then(Json::as_str).map(|t| format!("Bearer {t}")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Protocol;
+
+    #[test]
+    fn result_messages_are_json_with_the_operation_id_escaped() {
+        for id in ["1", "sub-é", "a\"b\\c", "tab\there"] {
+            for (p, ty) in [(Protocol::TransportWs, "next"), (Protocol::Legacy, "data")] {
+                let m: serde_json::Value = serde_json::from_str(&p.result(id, r#"{"data":{"x":1}}"#)).unwrap();
+                assert_eq!(m, serde_json::json!({"id": id, "type": ty, "payload": {"data": {"x": 1}}}));
+            }
+        }
+    }
+}
