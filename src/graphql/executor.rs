@@ -379,15 +379,18 @@ impl Executor {
         let st = &self.state;
         let backend = st.backend();
         let bound: Vec<Result<Vec<sea_orm::sea_query::Value>, ApiError>> = {
-            let env = BindEnv::new(vars, caller, &st.ir, backend);
-            roots
-                .iter()
-                .map(|r| match r {
+            let mut env = BindEnv::new(vars, caller, &st.ir, backend);
+            let mut bound = Vec::with_capacity(roots.len());
+            for r in roots {
+                // Two creates in one request create two rows.
+                env.next_root();
+                bound.push(match r {
                     PlanRoot::Field { compiled: Ok(c), .. } => c.bind(&env),
                     PlanRoot::Field { compiled: Err(e), .. } => Err(e.clone()),
                     PlanRoot::Typename { .. } => Ok(Vec::new()),
-                })
-                .collect()
+                });
+            }
+            bound
         };
         let one = |i: usize| {
             let bound = &bound[i];

@@ -80,6 +80,12 @@ impl<'a> BindEnv<'a> {
     pub fn new(vars: &'a Variables, caller: &'a Caller, schema: &'a Schema, backend: DbBackend) -> Self {
         BindEnv { vars, caller, schema, backend, row: None, now: Default::default(), new_id: Default::default() }
     }
+
+    /// Starts binding the next root field of a request: it gets an id of its own for a row it
+    /// creates (every slot of one statement shares one; `now` stays the request's).
+    pub fn next_root(&mut self) {
+        self.new_id = Default::default();
+    }
 }
 
 impl Slot {

@@ -73,6 +73,28 @@ async fn create_read_update_delete_round_trip() {
     }
 }
 
+/// Several creates of one model in one mutation (aliased root fields, as clients batch them)
+/// create that many rows, each with an id of its own.
+#[tokio::test]
+async fn several_creates_in_one_mutation_create_several_rows() {
+    for backend in backends() {
+        let s = TestServer::start(backend, BLOG).await;
+        let fields: Vec<String> =
+            (0..5).map(|i| format!("c{i}: createCategory(input: {{name: \"cat-{i}\"}}) {{ id name }}")).collect();
+        let r = s.data(&format!("mutation {{ {} }}", fields.join(" ")), json!({})).await;
+        let mut ids: Vec<&str> = (0..5).map(|i| r[format!("c{i}")]["id"].as_str().unwrap()).collect();
+        for i in 0..5 {
+            assert_eq!(r[format!("c{i}")]["name"], format!("cat-{i}"), "{backend:?}");
+        }
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), 5, "{backend:?}: five distinct ids: {r}");
+        let count = s.data("{ categories { totalCount } }", json!({})).await;
+        assert_eq!(count["categories"]["totalCount"], 5, "{backend:?}");
+        s.finish().await;
+    }
+}
+
 #[tokio::test]
 async fn missing_rows_are_not_found() {
     for backend in backends() {
