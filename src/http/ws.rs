@@ -29,8 +29,6 @@ use tokio::sync::mpsc;
 const INIT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Interval of the server's keep-alive messages.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
-/// Deliveries queued per socket before its client counts as too slow.
-const QUEUE: usize = 64;
 /// Longest one write may take before the client counts as stalled.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -108,13 +106,17 @@ struct Connection {
     header_auth: Option<String>,
     caller: Option<Caller>,
     subscriptions: HashMap<String, Subscription>,
-    tx: mpsc::Sender<Outgoing>,
+    tx: mpsc::UnboundedSender<Outgoing>,
     slow: Arc<crate::realtime::SlowFlag>,
 }
 
 impl Connection {
-    fn new(s: HttpState, protocol: Protocol, header_auth: Option<String>) -> (Connection, mpsc::Receiver<Outgoing>) {
-        let (tx, rx) = mpsc::channel(QUEUE);
+    fn new(
+        s: HttpState,
+        protocol: Protocol,
+        header_auth: Option<String>,
+    ) -> (Connection, mpsc::UnboundedReceiver<Outgoing>) {
+        let (tx, rx) = mpsc::unbounded_channel();
         (
             Connection {
                 s,
@@ -131,7 +133,7 @@ impl Connection {
 }
 
 /// Serves one socket until either side closes it.
-async fn serve(mut conn: Connection, mut rx: mpsc::Receiver<Outgoing>, mut socket: WebSocket) {
+async fn serve(mut conn: Connection, mut rx: mpsc::UnboundedReceiver<Outgoing>, mut socket: WebSocket) {
     let mut shutdown = conn.s.shutdown.clone();
     let init_deadline = tokio::time::sleep(INIT_TIMEOUT);
     tokio::pin!(init_deadline);
@@ -152,6 +154,7 @@ async fn serve(mut conn: Connection, mut rx: mpsc::Receiver<Outgoing>, mut socke
             biased;
             _ = &mut too_slow => break Some(slow_close()),
             Some(out) = rx.recv() => {
+                conn.slow.dequeued(&out);
                 let Outgoing::Next { op_id, payload } = out;
                 if !conn.subscriptions.contains_key(&*op_id) {
                     continue; // completed meanwhile
@@ -194,7 +197,9 @@ async fn serve(mut conn: Connection, mut rx: mpsc::Receiver<Outgoing>, mut socke
             }
             _ = &mut stopping => {
                 // Deliveries already queued go out first.
-                while let Ok(Outgoing::Next { op_id, payload }) = rx.try_recv() {
+                while let Ok(out) = rx.try_recv() {
+                    conn.slow.dequeued(&out);
+                    let Outgoing::Next { op_id, payload } = out;
                     if !send(&mut socket, conn.protocol.result(&op_id, &payload)).await {
                         break;
                     }

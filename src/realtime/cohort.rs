@@ -9,7 +9,7 @@ use crate::sql::params::BindEnv;
 use async_graphql::{PathSegment, Variables};
 use serde_json::Value as Json;
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
 
@@ -21,20 +21,30 @@ pub enum Outgoing {
     Next { op_id: Arc<str>, payload: Arc<str> },
 }
 
-/// Where a subscriber's deliveries go: its socket's bounded queue.
+impl Outgoing {
+    /// What it counts against its socket's [`super::SOCKET_BACKLOG`].
+    pub fn bytes(&self) -> usize {
+        let Outgoing::Next { op_id, payload } = self;
+        op_id.len() + payload.len() + 64
+    }
+}
+
+/// Where a subscriber's deliveries go: its socket's queue, bounded in bytes.
 #[derive(Clone)]
 pub struct Sink {
     pub op_id: Arc<str>,
-    pub tx: mpsc::Sender<Outgoing>,
-    /// Set when the queue overflowed: the socket closes as too slow.
+    pub tx: mpsc::UnboundedSender<Outgoing>,
+    /// The socket's backlog; raised when it overflows: the socket closes as too slow.
     pub slow: Arc<SlowFlag>,
 }
 
-/// Raised once when a socket's queue is full.
+/// A socket's backlog of queued deliveries, and a flag raised once when it overflows.
 #[derive(Default)]
 pub struct SlowFlag {
     raised: AtomicBool,
     pub notify: tokio::sync::Notify,
+    /// Bytes queued and not yet written (see [`Outgoing::bytes`]).
+    queued: AtomicUsize,
 }
 
 impl SlowFlag {
@@ -47,6 +57,10 @@ impl SlowFlag {
     }
     pub fn is_raised(&self) -> bool {
         self.raised.load(Ordering::Acquire)
+    }
+    /// The socket took `out` off its queue.
+    pub fn dequeued(&self, out: &Outgoing) {
+        self.queued.fetch_sub(out.bytes(), Ordering::AcqRel);
     }
 }
 
@@ -215,17 +229,26 @@ impl Cohort {
     }
 }
 
-/// Queues `payload` on `sink` without waiting; a full queue marks its socket as too slow.
+/// Queues `payload` on `sink` without waiting. A socket whose backlog would pass
+/// [`super::SOCKET_BACKLOG`] is marked as too slow instead (a delivery larger than that alone is
+/// still queued on an empty backlog).
 pub(super) fn send(sink: &Sink, payload: Arc<str>, stats: &RealtimeStats) {
-    match sink.tx.try_send(Outgoing::Next { op_id: sink.op_id.clone(), payload }) {
+    let out = Outgoing::Next { op_id: sink.op_id.clone(), payload };
+    let bytes = out.bytes();
+    let before = sink.slow.queued.fetch_add(bytes, Ordering::AcqRel);
+    if before > 0 && before + bytes > super::SOCKET_BACKLOG {
+        sink.slow.queued.fetch_sub(bytes, Ordering::AcqRel);
+        if sink.slow.raise() {
+            stats.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+        return;
+    }
+    match sink.tx.send(out) {
         Ok(()) => {
             stats.deliveries.fetch_add(1, Ordering::Relaxed);
         }
-        Err(mpsc::error::TrySendError::Full(_)) => {
-            if sink.slow.raise() {
-                stats.dropped.fetch_add(1, Ordering::Relaxed);
-            }
+        Err(_) => {
+            sink.slow.queued.fetch_sub(bytes, Ordering::AcqRel);
         }
-        Err(mpsc::error::TrySendError::Closed(_)) => {}
     }
 }

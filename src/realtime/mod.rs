@@ -9,8 +9,9 @@
 //! checked at subscribe time should prevent) is split in halves until the member it fails for
 //! is found, so one subscriber's rule that cannot be evaluated affects no other.
 //!
-//! Delivery never waits on a client: each socket has a bounded queue, and a subscriber whose
-//! queue is full is dropped (its socket closed with [`SLOW_CLOSE_CODE`]).
+//! Delivery never waits on a client: each socket has a queue bounded in bytes
+//! ([`SOCKET_BACKLOG`]), and a subscriber whose backlog would pass it is dropped (its socket
+//! closed with [`SLOW_CLOSE_CODE`]).
 
 mod cohort;
 
@@ -26,6 +27,11 @@ use std::sync::{Arc, Mutex, Weak};
 
 /// Subscribers per statement.
 pub const CHUNK: usize = 20_000;
+
+/// Bytes of deliveries queued for one socket and not yet written, at most (shared payloads are
+/// counted for each socket): a burst (a delete that cascades to a thousand rows) fits; a client
+/// that stops reading is closed as too slow once it is reached.
+pub const SOCKET_BACKLOG: usize = 1 << 20;
 
 /// Close code of a socket whose client does not keep up with its deliveries.
 pub const SLOW_CLOSE_CODE: u16 = 4008;

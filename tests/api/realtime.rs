@@ -414,6 +414,44 @@ async fn a_subscriber_that_stops_reading_is_dropped() {
     s.finish().await;
 }
 
+/// A burst is not a slow client: a delete that cascades to 300 comments delivers 300
+/// `commentDeleted` results to one socket at once, and the subscriber gets them all.
+#[tokio::test]
+async fn a_burst_of_deliveries_reaches_a_subscriber_that_reads() {
+    let s = TestServer::start(ferrobase::testing::TestBackend::Sqlite, BLOG).await;
+    let author = create_user(&s, "ada@example.com").await;
+    let post = s
+        .data(
+            "mutation($i: CreatePostInput!) { createPost(input: $i) { id } }",
+            json!({"i": {"title": "t", "slug": "burst", "authorId": author}}),
+        )
+        .await["createPost"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for batch in 0..10 {
+        let fields: Vec<String> = (0..30)
+            .map(|i| format!("c{i}: createComment(input: {{postId: \"{post}\", authorId: \"{author}\", body: \"b{batch}-{i}\"}}) {{ id }}"))
+            .collect();
+        s.data(&format!("mutation {{ {} }}", fields.join(" ")), json!({})).await;
+    }
+    let mut ws = Ws::connect(&s.url, crate::ws_client::Protocol::TransportWs, None).await;
+    ws.subscribe("d", "subscription { commentDeleted { id body } }", json!({})).await;
+    ws.subscribe("sync", "{ __typename }", json!({})).await;
+    ws.next_data("sync").await;
+    ws.recv().await;
+    s.data("mutation($id: ID!) { deletePost(id: $id) { id } }", json!({"id": post})).await;
+    let mut bodies = std::collections::BTreeSet::new();
+    for _ in 0..300 {
+        let d = ws.next_data("d").await;
+        bodies.insert(d["data"]["commentDeleted"]["body"].as_str().unwrap().to_string());
+    }
+    assert_eq!(bodies.len(), 300, "each comment once");
+    assert_eq!(metric(&s, "ferrobase_subscription_drops_total").await, 0);
+    drop(ws);
+    s.finish().await;
+}
+
 /// Rules over relations, for judging deleted rows (`rules_prop` found this: see its `subs`).
 const DELETES: &str = r#"
 type Item @model @auth(rules: [
