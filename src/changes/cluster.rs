@@ -249,13 +249,11 @@ impl Cluster {
     /// that were not received. On the first connection, only notes the recent ones as seen.
     async fn catch_up(&self, pool: &PgPool, bus: &Bus) -> anyhow::Result<()> {
         let watermark = self.received.lock().expect("received lock").watermark;
+        let (now,): (i64,) =
+            sqlx::query_as("SELECT (extract(epoch FROM now()) * 1000000)::bigint").fetch_one(pool).await?;
         let (since, deliver) = match watermark {
             Some(w) => (w, true),
-            None => {
-                let (now,): (i64,) =
-                    sqlx::query_as("SELECT (extract(epoch FROM now()) * 1000000)::bigint").fetch_one(pool).await?;
-                (now, false)
-            }
+            None => (now, false),
         };
         let rows: Vec<(i64, i64, String)> = sqlx::query_as(CATCH_UP)
             .bind(since as f64)
@@ -285,14 +283,10 @@ impl Cluster {
             self.stats.received.fetch_add(replayed, Ordering::Relaxed);
             tracing::info!(replayed, "caught up on changes from other instances");
         }
-        if let Some(w) = watermark {
-            let (now,): (i64,) =
-                sqlx::query_as("SELECT (extract(epoch FROM now()) * 1000000)::bigint").fetch_one(pool).await?;
-            if now - w > (LOG_TTL - SLACK).as_micros() as i64 {
-                tracing::warn!(
-                    "nothing was received for longer than the change log is kept: changes from other instances may have been missed"
-                );
-            }
+        if watermark.is_some_and(|w| now - w > (LOG_TTL - SLACK).as_micros() as i64) {
+            tracing::warn!(
+                "nothing was received for longer than the change log is kept: changes from other instances may have been missed"
+            );
         }
         Ok(())
     }

@@ -107,7 +107,7 @@ struct Connection {
     caller: Option<Caller>,
     subscriptions: HashMap<String, Subscription>,
     tx: mpsc::UnboundedSender<Outgoing>,
-    slow: Arc<crate::realtime::SlowFlag>,
+    backlog: Arc<crate::realtime::Backlog>,
 }
 
 impl Connection {
@@ -125,7 +125,7 @@ impl Connection {
                 caller: None,
                 subscriptions: HashMap::new(),
                 tx,
-                slow: Default::default(),
+                backlog: Default::default(),
             },
             rx,
         )
@@ -142,8 +142,8 @@ async fn serve(mut conn: Connection, mut rx: mpsc::UnboundedReceiver<Outgoing>, 
     // Set once the caller is known to hold an expiring token.
     let mut expiry: Option<std::pin::Pin<Box<tokio::time::Sleep>>> = None;
     // Futures that live as long as the socket (not made again on every wake-up).
-    let slow = conn.slow.clone();
-    let too_slow = slow.notify.notified();
+    let backlog = conn.backlog.clone();
+    let too_slow = backlog.notify.notified();
     tokio::pin!(too_slow);
     let stopping = crate::workers::stopped(&mut shutdown);
     tokio::pin!(stopping);
@@ -154,7 +154,7 @@ async fn serve(mut conn: Connection, mut rx: mpsc::UnboundedReceiver<Outgoing>, 
             biased;
             _ = &mut too_slow => break Some(slow_close()),
             Some(out) = rx.recv() => {
-                conn.slow.dequeued(&out);
+                conn.backlog.dequeued(&out);
                 let Outgoing::Next { op_id, payload } = out;
                 if !conn.subscriptions.contains_key(&*op_id) {
                     continue; // completed meanwhile
@@ -198,7 +198,7 @@ async fn serve(mut conn: Connection, mut rx: mpsc::UnboundedReceiver<Outgoing>, 
             _ = &mut stopping => {
                 // Deliveries already queued go out first.
                 while let Ok(out) = rx.try_recv() {
-                    conn.slow.dequeued(&out);
+                    conn.backlog.dequeued(&out);
                     let Outgoing::Next { op_id, payload } = out;
                     if !send(&mut socket, conn.protocol.result(&op_id, &payload)).await {
                         break;
@@ -318,7 +318,7 @@ impl Connection {
         }
         match app.executor.subscribe(&request, &caller).await {
             Ok(subscribed) => {
-                let sink = Sink { op_id: Arc::from(id.as_str()), tx: self.tx.clone(), slow: self.slow.clone() };
+                let sink = Sink { op_id: Arc::from(id.as_str()), tx: self.tx.clone(), backlog: self.backlog.clone() };
                 let sub = app.realtime.add(subscribed, sink);
                 self.subscriptions.insert(id, sub);
             }

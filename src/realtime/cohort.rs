@@ -34,20 +34,21 @@ impl Outgoing {
 pub struct Sink {
     pub op_id: Arc<str>,
     pub tx: mpsc::UnboundedSender<Outgoing>,
-    /// The socket's backlog; raised when it overflows: the socket closes as too slow.
-    pub slow: Arc<SlowFlag>,
+    /// The socket's backlog: too long, and the socket closes as too slow.
+    pub backlog: Arc<Backlog>,
 }
 
-/// A socket's backlog of queued deliveries, and a flag raised once when it overflows.
+/// A socket's deliveries queued and not yet written, bounded in bytes
+/// ([`super::SOCKET_BACKLOG`]), and a flag raised once when a delivery would pass the bound.
 #[derive(Default)]
-pub struct SlowFlag {
+pub struct Backlog {
     raised: AtomicBool,
     pub notify: tokio::sync::Notify,
     /// Bytes queued and not yet written (see [`Outgoing::bytes`]).
     queued: AtomicUsize,
 }
 
-impl SlowFlag {
+impl Backlog {
     fn raise(&self) -> bool {
         let first = !self.raised.swap(true, Ordering::AcqRel);
         if first {
@@ -55,8 +56,15 @@ impl SlowFlag {
         }
         first
     }
-    pub fn is_raised(&self) -> bool {
-        self.raised.load(Ordering::Acquire)
+    /// Counts `bytes` more as queued, unless that passes the bound on a backlog that is not
+    /// empty (a delivery larger than the bound alone still goes).
+    fn reserve(&self, bytes: usize) -> bool {
+        let before = self.queued.fetch_add(bytes, Ordering::AcqRel);
+        if before > 0 && before + bytes > super::SOCKET_BACKLOG {
+            self.queued.fetch_sub(bytes, Ordering::AcqRel);
+            return false;
+        }
+        true
     }
     /// The socket took `out` off its queue.
     pub fn dequeued(&self, out: &Outgoing) {
@@ -229,16 +237,13 @@ impl Cohort {
     }
 }
 
-/// Queues `payload` on `sink` without waiting. A socket whose backlog would pass
-/// [`super::SOCKET_BACKLOG`] is marked as too slow instead (a delivery larger than that alone is
-/// still queued on an empty backlog).
+/// Queues `payload` on `sink` without waiting; a socket whose backlog it would overflow is
+/// marked as too slow instead.
 pub(super) fn send(sink: &Sink, payload: Arc<str>, stats: &RealtimeStats) {
     let out = Outgoing::Next { op_id: sink.op_id.clone(), payload };
     let bytes = out.bytes();
-    let before = sink.slow.queued.fetch_add(bytes, Ordering::AcqRel);
-    if before > 0 && before + bytes > super::SOCKET_BACKLOG {
-        sink.slow.queued.fetch_sub(bytes, Ordering::AcqRel);
-        if sink.slow.raise() {
+    if !sink.backlog.reserve(bytes) {
+        if sink.backlog.raise() {
             stats.dropped.fetch_add(1, Ordering::Relaxed);
         }
         return;
@@ -247,8 +252,6 @@ pub(super) fn send(sink: &Sink, payload: Arc<str>, stats: &RealtimeStats) {
         Ok(()) => {
             stats.deliveries.fetch_add(1, Ordering::Relaxed);
         }
-        Err(_) => {
-            sink.slow.queued.fetch_sub(bytes, Ordering::AcqRel);
-        }
+        Err(mpsc::error::SendError(out)) => sink.backlog.dequeued(&out),
     }
 }

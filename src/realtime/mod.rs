@@ -16,7 +16,7 @@
 mod cohort;
 
 use cohort::Member;
-pub use cohort::{Outgoing, Sink, SlowFlag};
+pub use cohort::{Backlog, Outgoing, Sink};
 
 use crate::app::AppState;
 use crate::changes::{Change, ChangeOp};

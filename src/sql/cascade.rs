@@ -9,6 +9,7 @@
 //! inserted or changed meanwhile waits for the delete (and then fails its foreign key) rather
 //! than vanish unrecorded; SQLite's write transactions are serialized already.
 
+use super::params::list_param;
 use super::text::{column, ident};
 use super::{ColumnSpec, columns};
 use crate::changes::RowImage;
@@ -45,10 +46,18 @@ struct Edge {
 /// The rows a delete takes with it, as they were before it.
 #[derive(Debug, Default)]
 pub struct Cascaded {
-    /// Rows deleted with it: model and image.
-    pub deleted: Vec<(String, RowImage)>,
-    /// Rows whose foreign key is cleared: model, before, after.
-    pub cleared: Vec<(String, RowImage, RowImage)>,
+    /// Rows deleted with it.
+    pub deleted: Vec<Touched>,
+    /// Rows whose foreign key is cleared, and each as it will be.
+    pub cleared: Vec<(Touched, RowImage)>,
+}
+
+/// A row a delete touches: its model, id and image as it was.
+#[derive(Debug)]
+pub struct Touched {
+    pub model: String,
+    pub id: String,
+    pub image: RowImage,
 }
 
 /// The cascade of a delete of `root`, or `None` when its delete touches no other row.
@@ -108,7 +117,10 @@ impl Cascade {
             let mut next: HashMap<String, Vec<String>> = HashMap::new();
             for (parent, ids) in &level {
                 for e in self.edges.get(parent).into_iter().flatten() {
-                    let rows = conn.fetch_rows(&e.read, Values(vec![self.ids(ids)])).await?;
+                    let ids = ids.iter().map(|i| Value::String(Some(i.clone()))).collect();
+                    let rows = conn
+                        .fetch_rows(&e.read, Values(vec![list_param(ids, ArrayType::String, self.backend)]))
+                        .await?;
                     for i in 0..rows.len() {
                         let image = super::rows::row_image(&rows, i, &e.columns, 0)
                             .map_err(|err| sea_orm::DbErr::Custom(err.message))?;
@@ -118,24 +130,23 @@ impl Cascade {
                         match e.action {
                             OnDelete::Cascade => {
                                 if deleted.insert((e.child.clone(), row_id.clone())) {
-                                    next.entry(e.child.clone()).or_default().push(row_id);
-                                    out.deleted.push((e.child.clone(), image));
+                                    next.entry(e.child.clone()).or_default().push(row_id.clone());
+                                    out.deleted.push(Touched { model: e.child.clone(), id: row_id, image });
                                 }
                             }
                             OnDelete::SetNull => {
                                 // A row pointing at deleted rows through two relations is one
                                 // change with both cleared.
-                                let same = |(m, b, _): &&mut (String, RowImage, RowImage)| {
-                                    *m == e.child && b.get("id").and_then(Json::as_str) == Some(row_id.as_str())
-                                };
+                                let same = |(t, _): &&mut (Touched, RowImage)| t.model == e.child && t.id == row_id;
                                 match out.cleared.iter_mut().find(same) {
-                                    Some((_, _, after)) => {
+                                    Some((_, after)) => {
                                         after.insert(e.fk_key.clone(), Json::Null);
                                     }
                                     None => {
                                         let mut after = image.clone();
                                         after.insert(e.fk_key.clone(), Json::Null);
-                                        out.cleared.push((e.child.clone(), image, after));
+                                        out.cleared
+                                            .push((Touched { model: e.child.clone(), id: row_id, image }, after));
                                     }
                                 }
                             }
@@ -147,21 +158,7 @@ impl Cascade {
             level = next.into_iter().collect();
         }
         // A row both cleared and deleted (two relations to the deleted rows) is deleted.
-        out.cleared.retain(|(m, before, _)| {
-            let id = before.get("id").and_then(Json::as_str).unwrap_or_default();
-            !deleted.contains(&(m.clone(), id.to_string()))
-        });
+        out.cleared.retain(|(t, _)| !deleted.contains(&(t.model.clone(), t.id.clone())));
         Ok(out)
-    }
-
-    /// `ids` as the one parameter of an edge's statement.
-    fn ids(&self, ids: &[String]) -> Value {
-        match self.backend {
-            DbBackend::Postgres => Value::Array(
-                ArrayType::String,
-                Some(Box::new(ids.iter().map(|i| Value::String(Some(i.clone()))).collect())),
-            ),
-            _ => Value::String(Some(serde_json::to_string(ids).expect("ids serialize"))),
-        }
     }
 }

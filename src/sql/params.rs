@@ -199,15 +199,21 @@ fn items(spec: &ColumnSpec, v: &Json, env: &BindEnv) -> ApiResult<Value> {
         other => vec![other],
     };
     let bound = list.into_iter().map(|i| scalar(spec, i, env)).collect::<ApiResult<Vec<Value>>>()?;
-    if env.backend == DbBackend::Postgres {
-        let ty = match spec.ty {
-            ScalarType::Int => ArrayType::Int,
-            ScalarType::Float => ArrayType::Double,
-            ScalarType::Boolean => ArrayType::Bool,
-            ScalarType::DateTime => ArrayType::ChronoDateTimeUtc,
-            _ => ArrayType::String,
-        };
-        return Ok(Value::Array(ty, Some(Box::new(bound))));
+    let ty = match spec.ty {
+        ScalarType::Int => ArrayType::Int,
+        ScalarType::Float => ArrayType::Double,
+        ScalarType::Boolean => ArrayType::Bool,
+        ScalarType::DateTime => ArrayType::ChronoDateTimeUtc,
+        _ => ArrayType::String,
+    };
+    Ok(list_param(bound, ty, env.backend))
+}
+
+/// Bound values (of array type `ty`) as one list parameter: a typed array on PostgreSQL, a JSON
+/// array on SQLite.
+pub fn list_param(bound: Vec<Value>, ty: ArrayType, backend: DbBackend) -> Value {
+    if backend == DbBackend::Postgres {
+        return Value::Array(ty, Some(Box::new(bound)));
     }
     let items: Vec<Json> = bound
         .into_iter()
@@ -219,7 +225,7 @@ fn items(spec: &ColumnSpec, v: &Json, env: &BindEnv) -> ApiResult<Value> {
             _ => Json::Null,
         })
         .collect();
-    Ok(Value::String(Some(Json::Array(items).to_string())))
+    Value::String(Some(Json::Array(items).to_string()))
 }
 
 /// The text standing for slot `n` in statements under construction; [`finish`] replaces each by

@@ -218,10 +218,9 @@ impl Compiled {
                 _ => Default::default(),
             };
             let mut cascaded_prepared = Vec::new();
-            for (model, row) in cascaded.iter().flat_map(|c| &c.deleted) {
-                let id = row.get("id").and_then(Json::as_str).unwrap_or_default();
-                cascaded_prepared.push(if pipeline.needs_before_delete(model) {
-                    pipeline.before_delete(model, id, &mut lease).await
+            for row in cascaded.iter().flat_map(|c| &c.deleted) {
+                cascaded_prepared.push(if pipeline.needs_before_delete(&row.model) {
+                    pipeline.before_delete(&row.model, &row.id, &mut lease).await
                 } else {
                     Default::default()
                 });
@@ -257,13 +256,11 @@ impl Compiled {
             let row_id = row_id.unwrap_or_default().to_string();
             recorded.record(&self.model, op, &row_id, before, after).prepared = prepared;
             if let Some(cascaded) = cascaded {
-                for ((model, row), prepared) in cascaded.deleted.into_iter().zip(cascaded_prepared) {
-                    let id = row.get("id").and_then(Json::as_str).unwrap_or_default().to_string();
-                    recorded.record(&model, ChangeOp::Delete, &id, Some(row), None).prepared = prepared;
+                for (row, prepared) in cascaded.deleted.into_iter().zip(cascaded_prepared) {
+                    recorded.record(&row.model, ChangeOp::Delete, &row.id, Some(row.image), None).prepared = prepared;
                 }
-                for (model, before, after) in cascaded.cleared {
-                    let id = before.get("id").and_then(Json::as_str).unwrap_or_default().to_string();
-                    recorded.record(&model, ChangeOp::Update, &id, Some(before), Some(after));
+                for (row, after) in cascaded.cleared {
+                    recorded.record(&row.model, ChangeOp::Update, &row.id, Some(row.image), Some(after));
                 }
             }
             if transaction {

@@ -147,3 +147,12 @@ pub async fn create_user(s: &TestServer, email: &str) -> String {
     s.state.db.execute(&q).await.expect("insert user");
     id
 }
+
+/// Polls `check` until it holds; panics after 30 s, naming `what` was awaited.
+pub async fn eventually<F: std::future::Future<Output = bool>>(what: &str, mut check: impl FnMut() -> F) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !check().await {
+        assert!(std::time::Instant::now() < deadline, "timed out waiting until {what}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}

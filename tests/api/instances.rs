@@ -2,7 +2,7 @@
 //! reaches subscribers on the other through LISTEN/NOTIFY), and a graceful shutdown closing
 //! WebSockets with 1001.
 
-use crate::common::BLOG;
+use crate::common::{BLOG, eventually};
 use crate::ws_client::{Protocol, Ws};
 use ferrobase::testing::{TestBackend, TestDb};
 use serde_json::{Value, json};
@@ -168,15 +168,6 @@ impl DbControl {
         let (n,): (i64,) =
             sea_orm::sqlx::query_as(sql).bind(&self.name).bind(pattern).fetch_one(&mut self.admin).await.unwrap();
         n
-    }
-}
-
-/// Polls `check` until it holds (30 s at most).
-async fn eventually<F: std::future::Future<Output = bool>>(what: &str, mut check: impl FnMut() -> F) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !check().await {
-        assert!(Instant::now() < deadline, "timed out waiting until {what}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 

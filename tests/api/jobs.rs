@@ -5,7 +5,6 @@ use crate::common::*;
 use crate::mail::smtp_sink::SmtpSink;
 use sea_orm::ConnectionTrait;
 use serde_json::json;
-use std::time::{Duration, Instant};
 
 const REQUEST_RESET: &str = "mutation($e: String!) { requestPasswordReset(email: $e) }";
 
@@ -24,15 +23,6 @@ async fn jobs(s: &TestServer) -> Vec<(i32, Option<String>, bool)> {
             (r.try_get("", "attempts").unwrap(), r.try_get("", "last_error").unwrap(), r.try_get("", "failed").unwrap())
         })
         .collect()
-}
-
-/// Polls `check` until it holds (30 s at most).
-async fn eventually<F: std::future::Future<Output = bool>>(what: &str, mut check: impl FnMut() -> F) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !check().await {
-        assert!(Instant::now() < deadline, "timed out waiting until {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 #[tokio::test]

@@ -18,6 +18,7 @@ mod mail;
 mod nplus1;
 mod pagination;
 mod realtime;
+mod realtime_deletes;
 mod rules;
 mod rules_prop;
 mod validation;
